@@ -1,0 +1,38 @@
+# The two commands the README promises: `make run` and `make test`.
+# Everything they need is installed here, from the project's own files.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+## Serve locally against the emulator, with a throwaway key; prints a curl line.
+run: $(STAMP)
+	$(BIN)/python scripts/run_local.py
+
+## Lint, type-check and run every test.
+test: lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+## Performance figures, as ratios taken in one run.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .local .mypy_cache .pytest_cache .ruff_cache
