@@ -1,0 +1,24 @@
+"""What gunicorn serves (``gunicorn app:app``; see the Procfile).
+
+Configuration is loaded here, at import. With ``--preload`` that happens once in
+gunicorn's master, before it binds workers to traffic: bad configuration ends
+the process with one log line and a non-zero status, as Cloud Foundry expects.
+"""
+
+import logging
+import sys
+
+from sfdc.errors import ConfigError
+from sfdc.web import create_app
+
+logging.basicConfig(
+    level=logging.INFO,
+    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    stream=sys.stdout,
+)
+
+try:
+    app = create_app()
+except ConfigError as exc:
+    logging.getLogger("sfdc").critical("configuration error: %s", exc.one_line())
+    sys.exit(2)

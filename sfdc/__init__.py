@@ -1,0 +1,50 @@
+"""Salesforce JWT bearer tokens for Cloud Foundry: the framework-free core.
+
+``sfdc.web`` serves it with Flask; ``sfdc.emulator`` is a local Salesforce
+stand-in for tests. Neither is imported here, so ``import sfdc`` stays free of
+Flask.
+"""
+
+from sfdc.assertion import ASSERTION_LIFETIME, Assertion, Signer, claims
+from sfdc.config import Settings, load_settings
+from sfdc.errors import (
+    ConfigError,
+    RequestError,
+    SalesforceRefusal,
+    SalesforceTimeout,
+    SalesforceUnavailable,
+    SfdcError,
+    UpstreamError,
+    UpstreamProtocolError,
+)
+from sfdc.flow import Exchange, JwtBearerFlow, TokenService
+from sfdc.http import DEFAULT_TIMEOUT, RetryPolicy, Transport
+from sfdc.oauth import OAuthClient, TokenResponse
+from sfdc.tokens import Token, TokenCache
+
+__all__ = [
+    "ASSERTION_LIFETIME",
+    "DEFAULT_TIMEOUT",
+    "Assertion",
+    "ConfigError",
+    "Exchange",
+    "JwtBearerFlow",
+    "OAuthClient",
+    "RequestError",
+    "RetryPolicy",
+    "SalesforceRefusal",
+    "SalesforceTimeout",
+    "SalesforceUnavailable",
+    "Settings",
+    "SfdcError",
+    "Signer",
+    "Token",
+    "TokenCache",
+    "TokenResponse",
+    "TokenService",
+    "Transport",
+    "UpstreamError",
+    "UpstreamProtocolError",
+    "claims",
+    "load_settings",
+]

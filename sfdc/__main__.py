@@ -1,0 +1,3 @@
+from sfdc.cli import main
+
+main(prog_name="python -m sfdc")

@@ -1,0 +1,162 @@
+"""``python -m sfdc``: thin commands over the core.
+
+Each command calls core functions; a library error becomes one line on stderr
+and exit status 1. Secrets are written to files (mode 0600) or printed only
+when the command exists to print them (``token``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from sfdc.errors import SfdcError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _one_line_errors(command: F) -> F:
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except SfdcError as exc:
+            click.echo(f"error: {exc.one_line()}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+def main() -> None:
+    """Salesforce JWT bearer tokens for Cloud Foundry."""
+
+
+def _write_secret(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+
+
+@main.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="Directory for the three files.",
+)
+@click.option("--common-name", default="sfdc-token-service", show_default=True)
+@click.option(
+    "--service",
+    default="demo-credhub",
+    show_default=True,
+    help="CredHub service instance name to suggest.",
+)
+@click.option(
+    "--credential",
+    default="demo-certificate",
+    show_default=True,
+    help="Key of the certificate entry inside the service's credentials.",
+)
+@click.option("--consumer-key", help="Also store the connected app's consumer key.")
+@click.option("--username", help="Also store the integration user's username.")
+@click.option("--force", is_flag=True, help="Overwrite an existing private key.")
+def keygen(
+    out_dir: Path,
+    common_name: str,
+    service: str,
+    credential: str,
+    consumer_key: str | None,
+    username: str | None,
+    force: bool,
+) -> None:
+    """Generate a private key and self-signed certificate, and the CredHub JSON to bind them."""
+    from sfdc.keygen import credhub_json, generate
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    key_path = out_dir / "private_key.pem"
+    cert_path = out_dir / "certificate.pem"
+    json_path = out_dir / "credhub-service.json"
+    if key_path.exists() and not force:
+        raise click.ClickException(f"{key_path} exists; pass --force to replace it.")
+    pair = generate(common_name, datetime.now(UTC))
+    _write_secret(key_path, pair.private_key_pem)
+    cert_path.write_text(pair.certificate_pem)
+    _write_secret(
+        json_path,
+        credhub_json(pair, credential=credential, consumer_key=consumer_key, username=username),
+    )
+    click.echo(f"Wrote {key_path} (secret, mode 0600), {cert_path}, {json_path} (secret).")
+    click.echo("")
+    click.echo(f"1. Upload {cert_path} to your connected app: App Manager > (app) > Edit >")
+    click.echo("   Enable OAuth Settings > Use digital signatures.")
+    click.echo("2. Store key and certificate in CredHub and bind them:")
+    click.echo(f"     cf create-service credhub default {service} -c {json_path}")
+    click.echo(f"     cf bind-service APP {service}   # or list it under services: in manifest.yml")
+    click.echo(f"3. Delete {key_path} and {json_path} once CredHub holds them.")
+
+
+@main.command()
+@click.option(
+    "--certificate",
+    "certificate_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The certificate 'uploaded to the connected app'.",
+)
+@click.option("--consumer-key", required=True, help="The emulated connected app's consumer key.")
+@click.option(
+    "--username",
+    "usernames",
+    required=True,
+    multiple=True,
+    help="A pre-authorized user (repeatable).",
+)
+@click.option("--consumer-secret", help="Enables introspection and response signatures.")
+@click.option("--sandbox", is_flag=True, help="Emulate a sandbox (audience test.salesforce.com).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8081, show_default=True, type=int)
+def emulator(
+    certificate_file: Path,
+    consumer_key: str,
+    usernames: tuple[str, ...],
+    consumer_secret: str | None,
+    sandbox: bool,
+    host: str,
+    port: int,
+) -> None:
+    """Serve the local Salesforce stand-in (token endpoint, identity URL, REST)."""
+    from sfdc.emulator import EmulatorConfig, serve
+
+    config = EmulatorConfig(
+        consumer_key=consumer_key,
+        certificate_pem=certificate_file.read_bytes(),
+        usernames=usernames,
+        audience="https://test.salesforce.com" if sandbox else "https://login.salesforce.com",
+        consumer_secret=consumer_secret,
+    )
+    serve(config, host, port)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the whole token as JSON.")
+@_one_line_errors
+def token(as_json: bool) -> None:
+    """Print a fresh access token, using the service's configuration (environment)."""
+    from sfdc.config import load_settings
+    from sfdc.flow import TokenService
+
+    exchange = TokenService(load_settings()).current()
+    click.echo(
+        json.dumps(exchange.token.to_dict(), indent=2) if as_json else exchange.token.access_token
+    )

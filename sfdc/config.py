@@ -1,0 +1,224 @@
+"""Settings: parsed and validated once, at start-up, from the environment and CF bindings.
+
+The configuration contract is in ``DESIGN.md``: every setting comes from an
+environment variable or, for secrets, from the bound credential under its
+lowercase key; the environment wins. Anything that cannot work raises
+``ConfigError`` naming the setting, the source and the fix, so the process
+stops before it takes traffic. Key material never appears in a message.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from sfdc import keys
+from sfdc.assertion import PRODUCTION_AUDIENCE, SANDBOX_AUDIENCE
+from sfdc.bindings import Credential, find_credential
+from sfdc.errors import ConfigError
+from sfdc.http import DEFAULT_TIMEOUT
+
+DEFAULT_LOGIN_URL = "https://login.salesforce.com"
+# Long enough that guessing is hopeless; `secrets.token_urlsafe(32)` gives 43.
+MIN_API_KEY_LENGTH = 16
+# A call to Salesforce must finish well inside gunicorn's 30 s worker timeout.
+MAX_HTTP_TIMEOUT = 25.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service needs, already validated."""
+
+    consumer_key: str
+    username: str
+    login_url: str
+    audience: str
+    private_key: rsa.RSAPrivateKey = field(repr=False)
+    certificate: x509.Certificate = field(repr=False)
+    key_source: str = ""
+    api_keys: frozenset[str] = field(default=frozenset(), repr=False)
+    http_timeout: float = DEFAULT_TIMEOUT
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def certificate_fingerprint(self) -> str:
+        return keys.fingerprint(self.certificate)
+
+    @property
+    def login_is_loopback(self) -> bool:
+        return _is_loopback(urlsplit(self.login_url).hostname or "")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def login_url(raw: str) -> str:
+    """``scheme://host[:port]``, https unless the host is loopback (the local emulator)."""
+    parts = urlsplit(raw.strip())
+    example = "e.g. https://login.salesforce.com, https://test.salesforce.com or "
+    example += "https://MyDomain.my.salesforce.com"
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(
+            f"SFDC_LOGIN_URL '{raw}' is not an http(s) URL.", hint=f"Give a login host, {example}."
+        )
+    if parts.username or parts.password:
+        raise ConfigError(
+            "SFDC_LOGIN_URL carries a user name or password.",
+            hint=f"Give only the login host, {example}; the JWT flow needs no password.",
+        )
+    origin = f"{parts.scheme}://{parts.netloc.lower()}"
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError(
+            f"SFDC_LOGIN_URL must be only a scheme and host, but has more after {origin}.",
+            hint=f"Drop the path: the service adds /services/oauth2/token itself ({example}).",
+        )
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigError(
+            f"SFDC_LOGIN_URL {origin} is plain http; the assertion would travel unencrypted.",
+            hint="Use https://. Plain http is accepted only for loopback hosts (the emulator).",
+        )
+    return origin
+
+
+def default_audience(login: str) -> str:
+    """Sandbox logins (test.salesforce.com, *.sandbox.my.salesforce.com) use the test audience."""
+    host = urlsplit(login).hostname or ""
+    sandbox = host == "test.salesforce.com" or host.endswith(".sandbox.my.salesforce.com")
+    return SANDBOX_AUDIENCE if sandbox else PRODUCTION_AUDIENCE
+
+
+class _Source:
+    """Reads one setting: environment variable first, then the bound credential."""
+
+    def __init__(self, environ: Mapping[str, str], credential: Credential | None) -> None:
+        self.environ = environ
+        self.credential = credential
+
+    def env(self, name: str) -> str | None:
+        value = self.environ.get(name, "").strip()
+        return value or None
+
+    def get(self, name: str, key: str) -> str | None:
+        value = self.env(name)
+        if value is None and self.credential is not None:
+            value = self.credential.get(key)
+        return value.strip() if value else None
+
+    def require(self, name: str, key: str, meaning: str) -> str:
+        value = self.get(name, key)
+        if value is None:
+            where = f" and {self.credential.source} has no '{key}'" if self.credential else ""
+            raise ConfigError(
+                f"{name} is not set{where}.",
+                hint=f"Set {name} to {meaning} (manifest `env:` or `cf set-env`), "
+                f"or add '{key}' to the bound credential.",
+            )
+        return value
+
+    def pem(self, name: str, key: str, what: str) -> tuple[str, str]:
+        """(PEM text, where it came from) for the key or the certificate."""
+        if text := self.env(name):
+            return text, name
+        if path := self.env(f"{name}_FILE"):
+            try:
+                return Path(path).read_text(), f"{name}_FILE ({path})"
+            except OSError as exc:
+                raise ConfigError(
+                    f"{name}_FILE names {path}, which cannot be read ({exc.strerror}).",
+                    hint=f"Point {name}_FILE at a readable PEM file.",
+                ) from exc
+        if self.credential is not None and (text := self.credential.get(key)):
+            return text, self.credential.source
+        where = f"{self.credential.source} has no '{key}'" if self.credential else "none is bound"
+        raise ConfigError(
+            f"No {what}: {name} and {name}_FILE are unset and {where}.",
+            hint="Bind a CredHub service holding private_key and certificate (see the README's "
+            f"deploy guide), or set {name}_FILE locally.",
+        )
+
+
+def _api_keys(raw: str | None) -> frozenset[str]:
+    found = frozenset(k.strip() for k in (raw or "").split(",") if k.strip())
+    if short := [k for k in found if len(k) < MIN_API_KEY_LENGTH]:
+        raise ConfigError(
+            f"SFDC_API_KEYS holds {len(short)} key(s) shorter than {MIN_API_KEY_LENGTH} "
+            "characters.",
+            hint='Use long random keys: `python -c "import secrets; '
+            'print(secrets.token_urlsafe(32))"`.',
+        )
+    return found
+
+
+def _timeout(raw: str | None) -> float:
+    if raw is None:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= MAX_HTTP_TIMEOUT:
+        raise ConfigError(
+            f"SFDC_HTTP_TIMEOUT is '{raw}', not a number of seconds in (0, {MAX_HTTP_TIMEOUT:g}].",
+            hint=f"Set it to seconds per call to Salesforce, e.g. {DEFAULT_TIMEOUT:g}.",
+        )
+    return value
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, *, now: datetime | None = None
+) -> Settings:
+    """Settings from ``environ`` (default: the process environment), or ``ConfigError``."""
+    environ = os.environ if environ is None else environ
+    now = now or datetime.now(UTC)
+    peek = _Source(environ, None)
+    service_name = peek.env("SFDC_CREDHUB_SERVICE")
+    pem_from_env = all(
+        peek.env(name) or peek.env(f"{name}_FILE")
+        for name in ("SFDC_PRIVATE_KEY", "SFDC_CERTIFICATE")
+    )
+    credential = None
+    if service_name or not pem_from_env:
+        credential = find_credential(
+            environ, service_name=service_name, entry_name=peek.env("SFDC_CREDENTIAL")
+        )
+    source = _Source(environ, credential)
+
+    key_text, key_source = source.pem("SFDC_PRIVATE_KEY", "private_key", "private key")
+    cert_text, cert_source = source.pem("SFDC_CERTIFICATE", "certificate", "certificate")
+    private_key = keys.load_private_key(key_text, source=key_source)
+    certificate = keys.load_certificate(cert_text, source=cert_source)
+    pair = key_source if key_source == cert_source else f"{key_source} and {cert_source}"
+    keys.check_pair(private_key, certificate, source=pair)
+
+    login = login_url(source.get("SFDC_LOGIN_URL", "login_url") or DEFAULT_LOGIN_URL)
+    warning = keys.expiry_warning(certificate, now)
+    return Settings(
+        consumer_key=source.require(
+            "SFDC_CONSUMER_KEY", "consumer_key", "the connected app's Consumer Key"
+        ),
+        username=source.require(
+            "SFDC_USERNAME", "username", "the Salesforce username of the integration user"
+        ),
+        login_url=login,
+        audience=source.get("SFDC_AUDIENCE", "audience") or default_audience(login),
+        private_key=private_key,
+        certificate=certificate,
+        key_source=pair,
+        api_keys=_api_keys(source.get("SFDC_API_KEYS", "api_keys")),
+        http_timeout=_timeout(peek.env("SFDC_HTTP_TIMEOUT")),
+        warnings=(warning,) if warning else (),
+    )

@@ -1,0 +1,81 @@
+"""A signing key and self-signed certificate for a Salesforce connected app.
+
+What the original README did with ``credhub generate``: Salesforce needs only
+the certificate's public key ("Use digital signatures" on the connected app),
+so a self-signed certificate is the norm. The CredHub service JSON puts the
+pair where the service looks by default: an entry whose ``value`` holds
+``ca``, ``certificate`` and ``private_key``, as a CredHub certificate credential does.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+
+# Salesforce accepts 2048-bit RSA and up; 2048 keeps signing fast.
+KEY_SIZE = 2048
+# Salesforce ignores certificate expiry, but a date gives rotation a reminder.
+CERTIFICATE_LIFETIME = timedelta(days=730)
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    private_key_pem: str = field(repr=False)
+    certificate_pem: str
+
+
+def generate(
+    common_name: str, now: datetime, lifetime: timedelta = CERTIFICATE_LIFETIME
+) -> KeyPair:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + lifetime)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    return KeyPair(
+        private_key_pem=key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode(),
+        certificate_pem=cert.public_bytes(serialization.Encoding.PEM).decode(),
+    )
+
+
+def credhub_json(
+    pair: KeyPair,
+    *,
+    credential: str,
+    consumer_key: str | None = None,
+    username: str | None = None,
+) -> str:
+    """The ``cf create-service credhub default NAME -c FILE`` document."""
+    document: dict[str, object] = {
+        credential: {
+            "type": "certificate",
+            "value": {
+                "ca": pair.certificate_pem,
+                "certificate": pair.certificate_pem,
+                "private_key": pair.private_key_pem,
+            },
+        }
+    }
+    if consumer_key:
+        document["consumer_key"] = consumer_key
+    if username:
+        document["username"] = username
+    return json.dumps(document, indent=2) + "\n"

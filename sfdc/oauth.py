@@ -1,0 +1,99 @@
+"""Client for Salesforce's OAuth 2.0 token endpoint, ``/services/oauth2/token``.
+
+Implements the JWT bearer grant of "OAuth 2.0 JWT Bearer Flow for
+Server-to-Server Integration" (RFC 7523): a form POST of ``grant_type`` and
+``assertion``, no client id or secret. Success is HTTP 200 with a JSON object
+holding at least ``access_token`` and ``instance_url``; failure is HTTP 400
+with ``{"error", "error_description"}`` (research file §1.5-1.6). Anything
+else (an HTML error page, an empty body) becomes ``UpstreamProtocolError``,
+never a crash. ``parse_token_response`` is pure so each case is unit-tested.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sfdc.errors import SalesforceUnavailable, UpstreamProtocolError
+from sfdc.http import Transport, is_transient
+from sfdc.refusals import refusal
+
+TOKEN_PATH = "/services/oauth2/token"  # noqa: S105 - a path, not a password
+JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+# Cookies Salesforce sets on the token endpoint are for browsers, not callers.
+_DROPPED_HEADERS = frozenset({"set-cookie"})
+
+
+@dataclass(frozen=True)
+class TokenResponse:
+    """Salesforce's answer to a successful grant: headers and parsed body."""
+
+    status: int
+    headers: dict[str, str]
+    body: dict[str, Any] = field(repr=False)
+
+
+def _unreadable(status: int, content_type: str, content: bytes, endpoint: str) -> Exception:
+    what = "an empty body" if not content.strip() else f"{len(content)} bytes of {content_type!r}"
+    return UpstreamProtocolError(
+        f"{endpoint} answered HTTP {status} with {what}, not Salesforce's JSON.",
+        hint="Something other than Salesforce may be answering (a proxy, a maintenance "
+        "page): check SFDC_LOGIN_URL and any egress proxy, then retry.",
+    )
+
+
+def parse_token_response(
+    status: int, headers: Mapping[str, str], content: bytes, *, endpoint: str
+) -> TokenResponse:
+    """The token response, or the error that explains why there is none."""
+    content_type = headers.get("Content-Type", headers.get("content-type", ""))
+    try:
+        body = json.loads(content) if content.strip() else None
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    if is_transient(status):
+        raise SalesforceUnavailable(
+            f"{endpoint} kept answering HTTP {status}.",
+            hint="Salesforce is busy or degraded (status.salesforce.com); retry in a minute.",
+        )
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        raw = body.get("error_description")
+        description = raw if isinstance(raw, str) else ""
+        raise refusal(body["error"], description, upstream_status=status)
+    if not isinstance(body, dict):
+        raise _unreadable(status, content_type, content, endpoint)
+    if status != 200:
+        raise UpstreamProtocolError(
+            f"{endpoint} answered HTTP {status} with JSON that is not an OAuth error.",
+            hint="Check that SFDC_LOGIN_URL is a Salesforce login host.",
+        )
+    missing = [k for k in ("access_token", "instance_url") if not isinstance(body.get(k), str)]
+    if missing:
+        raise UpstreamProtocolError(
+            f"{endpoint} answered 200 without {' and '.join(missing)}.",
+            hint="Check that SFDC_LOGIN_URL is a Salesforce login host.",
+        )
+    kept = {k: v for k, v in headers.items() if k.lower() not in _DROPPED_HEADERS}
+    return TokenResponse(status=status, headers=kept, body=body)
+
+
+class OAuthClient:
+    """Grants against one login host, through the shared ``Transport``."""
+
+    def __init__(self, login_url: str, transport: Transport) -> None:
+        self.token_url = login_url.rstrip("/") + TOKEN_PATH
+        self.transport = transport
+
+    def jwt_bearer(self, assertion: str) -> TokenResponse:
+        """Exchange a signed assertion for an access token."""
+        response = self.transport.request(
+            "POST",
+            self.token_url,
+            data={"grant_type": JWT_BEARER_GRANT, "assertion": assertion},
+            headers={"Accept": "application/json"},
+        )
+        return parse_token_response(
+            response.status_code, response.headers, response.content, endpoint=self.token_url
+        )

@@ -1,0 +1,118 @@
+"""What to do about each OAuth error Salesforce's token endpoint returns.
+
+Source: section 1.6 of ``research/salesforce-oauth.md`` (Salesforce's
+"OAuth 2.0 JWT Bearer Flow" and "OAuth Flow Errors" help pages, plus the
+error strings seen in real responses). Salesforce's descriptions are short
+and sometimes misleading ("invalid assertion" for a certificate mismatch), so
+each maps to a hint naming what to change: the connected app, the user's
+profile, or this service's configuration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sfdc.errors import SalesforceRefusal
+
+
+@dataclass(frozen=True)
+class Advice:
+    hint: str
+    retryable: bool = False
+
+
+_APPROVAL = Advice(
+    "In Setup > App Manager > (your connected app) > Manage > Edit Policies, set Permitted "
+    "Users to 'Admin approved users are pre-authorized', then add the integration user's "
+    "profile or a permission set under Profiles / Permission Sets. Also check that "
+    "SFDC_USERNAME is exactly that user and that SFDC_LOGIN_URL points at the org it lives "
+    "in (production vs sandbox)."
+)
+_AUDIENCE = Advice(
+    "Set SFDC_AUDIENCE to https://login.salesforce.com for production and Developer "
+    "Edition orgs, or https://test.salesforce.com for sandboxes; not a My Domain URL. By "
+    "default it follows SFDC_LOGIN_URL, which may point at the wrong kind of org."
+)
+_EXPIRED = Advice(
+    "The assertion had expired when Salesforce read it: this host's clock is probably "
+    "behind. Check the time source (NTP) of the machine or container running the service."
+)
+_SIGNATURE = Advice(
+    "Salesforce could not verify the signed assertion. Upload the certificate that "
+    "belongs to this service's private key to the connected app ('Use digital "
+    "signatures'); compare its fingerprint with the one this service logs at start-up."
+)
+_APP_ACCESS = Advice(
+    "The connected app admits only pre-authorized users: assign the integration user's "
+    "profile or a permission set to the app (App Manager > Manage > Profiles)."
+)
+_CLIENT_ID = Advice(
+    "SFDC_CONSUMER_KEY is not a connected app in this org. Copy the Consumer Key from "
+    "App Manager > (app) > View > Manage Consumer Details, check the app is installed "
+    "in the org that SFDC_LOGIN_URL reaches, and allow a few minutes after creating it."
+)
+_IP = Advice(
+    "The user's profile restricts login IPs or hours. In the connected app set IP "
+    "Relaxation to 'Relax IP restrictions', or add this foundation's egress IP ranges to "
+    "the profile's Login IP Ranges, and check its Login Hours."
+)
+_INACTIVE_USER = Advice(
+    "The integration user is frozen or deactivated: reactivate it in Setup > Users, "
+    "or point SFDC_USERNAME at an active user."
+)
+_INACTIVE_ORG = Advice(
+    "The org is locked, inactive or being migrated: check the org's status with its "
+    "administrator or Salesforce Trust (status.salesforce.com)."
+)
+_RATE = Advice(
+    "Salesforce's login rate limit (3,600 logins per user per hour) is exhausted. Wait up "
+    "to an hour; this service reuses one token per process, so look for other clients "
+    "logging in as the same user.",
+    retryable=True,
+)
+_GRANT_TYPE = Advice(
+    "The token endpoint did not accept the JWT bearer grant. Check that SFDC_LOGIN_URL is "
+    "a Salesforce login host (login, test, or My Domain), not an instance or Lightning URL."
+)
+_UNKNOWN = Advice(
+    "Salesforce refused the token request. Look up the error in the README's "
+    "troubleshooting table, and run `python -m sfdc check` with the same settings."
+)
+
+_BY_ERROR: dict[str, Advice] = {
+    "invalid_app_access": _APP_ACCESS,
+    "invalid_client_id": _CLIENT_ID,
+    "inactive_user": _INACTIVE_USER,
+    "inactive_org": _INACTIVE_ORG,
+    "rate_limit_exceeded": _RATE,
+    "unsupported_grant_type": _GRANT_TYPE,
+}
+
+# invalid_grant covers unrelated causes; only its description tells them apart.
+_BY_INVALID_GRANT_DESCRIPTION: dict[str, Advice] = {
+    "user hasn't approved this consumer": _APPROVAL,
+    "audience is invalid": _AUDIENCE,
+    "audience validation failed": _AUDIENCE,
+    "expired authorization code": _EXPIRED,
+    "invalid assertion": _SIGNATURE,
+    "ip restricted or invalid login hours": _IP,
+}
+
+
+def advise(error: str, description: str) -> Advice:
+    """The advice for one Salesforce ``error``/``error_description`` pair."""
+    if error == "invalid_grant":
+        return _BY_INVALID_GRANT_DESCRIPTION.get(description.strip().lower(), _UNKNOWN)
+    return _BY_ERROR.get(error, _UNKNOWN)
+
+
+def refusal(error: str, description: str, *, upstream_status: int) -> SalesforceRefusal:
+    """Salesforce's refusal as our error, keeping its own code and description."""
+    advice = advise(error, description)
+    return SalesforceRefusal(
+        error,
+        description or f"Salesforce refused the request ({error}).",
+        hint=advice.hint,
+        retryable=advice.retryable,
+        upstream_status=upstream_status,
+    )

@@ -1,0 +1,57 @@
+"""The Flask application: ``create_app(settings)``, blueprints, one JSON error handler.
+
+Configuration is parsed once, by ``sfdc.config``; the shared ``TokenService``
+lives in ``app.extensions``. This package depends on the core; the core never
+imports Flask.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import requests
+from flask import Flask, Response
+
+from sfdc.config import Settings, load_settings
+from sfdc.flow import Clock, TokenService, utc_now
+from sfdc.web import demo, errors, health, tokens
+from sfdc.web.extension import KEY
+
+log = logging.getLogger(__name__)
+
+__all__ = ["create_app"]
+
+
+def _no_store(response: Response) -> Response:
+    # Answers may hold live credentials; no proxy or browser should keep them.
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    session: requests.Session | None = None,
+    clock: Clock = utc_now,
+) -> Flask:
+    """The app for ``settings`` (default: loaded from the environment; may raise ConfigError)."""
+    settings = settings or load_settings()
+    for warning in settings.warnings:
+        log.warning("%s", warning)
+    log.info(
+        "signing as %s for %s with certificate %s from %s; audience %s; %d API key(s)",
+        settings.consumer_key,
+        settings.username,
+        settings.certificate_fingerprint,
+        settings.key_source,
+        settings.audience,
+        len(settings.api_keys),
+    )
+    app = Flask(__name__)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions[KEY] = TokenService(settings, session=session, clock=clock)
+    errors.init_app(app)
+    for blueprint in (demo.bp, health.bp, tokens.bp):
+        app.register_blueprint(blueprint)
+    app.after_request(_no_store)
+    return app
