@@ -1,0 +1,67 @@
+"""``python -m sfdc keygen``: files a person can upload and bind, and that the service loads."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from sfdc.config import load_settings
+
+
+def _sfdc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sfdc", *args], capture_output=True, text=True, cwd=cwd, check=False
+    )
+
+
+def test_keygen_writes_a_bindable_pair_and_says_what_to_do(tmp_path: Path) -> None:
+    result = _sfdc(
+        "keygen",
+        "--out",
+        str(tmp_path),
+        "--consumer-key",
+        "3MVGkey",
+        "--username",
+        "api@example.com",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "cf create-service credhub default demo-credhub -c" in result.stdout
+    assert "certificate.pem" in result.stdout
+    assert "digital signatures" in result.stdout
+    assert "PRIVATE KEY" not in result.stdout
+    for secret in ("private_key.pem", "credhub-service.json"):
+        assert stat.S_IMODE((tmp_path / secret).stat().st_mode) == 0o600
+    # What `cf create-service ... -c` stores is what the app then sees in VCAP_SERVICES.
+    credentials = json.loads((tmp_path / "credhub-service.json").read_text())
+    vcap = {"credhub": [{"name": "demo-credhub", "label": "credhub", "credentials": credentials}]}
+    settings = load_settings({"VCAP_SERVICES": json.dumps(vcap)})
+    assert settings.consumer_key == "3MVGkey"
+    assert settings.username == "api@example.com"
+    assert settings.key_source == "service 'demo-credhub', credential 'demo-certificate'"
+
+
+def test_keygen_will_not_overwrite_a_key(tmp_path: Path) -> None:
+    assert _sfdc("keygen", "--out", str(tmp_path)).returncode == 0
+    key = (tmp_path / "private_key.pem").read_text()
+    again = _sfdc("keygen", "--out", str(tmp_path))
+    assert again.returncode != 0
+    assert "--force" in again.stderr
+    assert (tmp_path / "private_key.pem").read_text() == key
+
+
+def test_token_command_reports_bad_configuration_in_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "sfdc", "token"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "SFDC_USERNAME": "u"},
+        check=False,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("error: ")
+    assert "Traceback" not in result.stderr

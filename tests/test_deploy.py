@@ -1,0 +1,163 @@
+"""Deployment: the manifest, start-up refusals, and staging as the Python buildpack does."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import requests
+import yaml
+
+from sfdc.emulator import running_emulator
+from tests.conftest import API_KEY, CONSUMER_KEY, USERNAME, KeyPair, seed_vcap
+from tests.deploy import ROOT, free_port, stage_files, start, stop, wait_healthy, web_command
+from tests.emulated import emulator_config, stats
+
+VCAP_APPLICATION = json.dumps(
+    {
+        "name": "sfdc-token-service",
+        "application_name": "sfdc-token-service",
+        "space_name": "dev",
+        "uris": [],
+    }
+)
+
+
+def test_manifest_uses_todays_schema() -> None:
+    text = (ROOT / "manifest.yml").read_text()
+    app = yaml.safe_load(text)["applications"][0]
+    assert app["buildpacks"] == ["python_buildpack"]
+    assert app["stack"] == "cflinuxfs4"
+    assert app["health-check-type"] == "http"
+    assert app["health-check-http-endpoint"] == "/healthz"
+    assert app["services"], "the CredHub service is bound"
+    assert not {"buildpack", "host", "hosts", "domain", "domains", "inherit"} & app.keys()
+    assert "((consumer_key))" in text, "per-foundation values come from --vars-file"
+    example = yaml.safe_load((ROOT / "vars.example.yml").read_text())
+    assert set(example) >= {v.strip("()") for v in text.split() if v.startswith("((")}
+
+
+def test_procfile_execs_gunicorn_and_stops_before_cf_kills_it() -> None:
+    command = web_command()
+    assert command.startswith("exec gunicorn ")
+    assert "--preload" in command, "configuration is checked once, before workers start"
+    graceful = int(command.split("--graceful-timeout")[1].split()[0])
+    assert graceful < 10, "CF sends SIGKILL 10 s after SIGTERM"
+    assert (ROOT / "runtime.txt").read_text().startswith("python-3.")
+    pins = [
+        line
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert all("==" in line for line in pins)
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({"SFDC_USERNAME": USERNAME}, "SFDC_CONSUMER_KEY is not set"),
+        (
+            {
+                "SFDC_CONSUMER_KEY": CONSUMER_KEY,
+                "SFDC_USERNAME": USERNAME,
+                "SFDC_LOGIN_URL": "http://login.salesforce.com",
+            },
+            "plain http",
+        ),
+        ({"VCAP_SERVICES": "{oops"}, "VCAP_SERVICES is not JSON"),
+    ],
+)
+def test_bad_configuration_stops_start_up_with_one_line(
+    keypair: KeyPair, env: dict[str, str], problem: str
+) -> None:
+    full = {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "PORT": str(free_port()),
+        "VCAP_SERVICES": seed_vcap(keypair),
+        **env,
+    }
+    result = subprocess.run(
+        ["bash", "-c", web_command()],
+        cwd=ROOT,
+        env=full,
+        timeout=60,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    lines = [line for line in output.splitlines() if "configuration error" in line]
+    assert len(lines) == 1, output
+    assert problem in lines[0]
+    assert "Fix:" in lines[0]
+    assert "Traceback" not in output
+    assert "Listening at" not in output, "it never took traffic"
+    assert keypair.key_body[:40] not in output
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app as the buildpack stages it: uploaded files, fresh venv, requirements.txt."""
+    root = tmp_path_factory.mktemp("staging")
+    app_dir = stage_files(root)
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [
+            str(venv / "bin" / "pip"),
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+            str(app_dir / "requirements.txt"),
+        ],
+        check=True,
+        timeout=600,
+    )
+    return app_dir
+
+
+def test_staged_app_serves_a_token_from_the_emulator(staged: Path, keypair: KeyPair) -> None:
+    assert not (staged / "tests").exists(), ".cfignore keeps tests out of the droplet"
+    port = free_port()
+    with running_emulator(emulator_config(keypair)) as emulator:
+        env = {
+            "PATH": f"{staged.parent / 'venv' / 'bin'}:/usr/bin:/bin",
+            "HOME": str(staged.parent),
+            "PORT": str(port),
+            "VCAP_APPLICATION": VCAP_APPLICATION,
+            "VCAP_SERVICES": seed_vcap(keypair),
+            "SFDC_CONSUMER_KEY": CONSUMER_KEY,
+            "SFDC_USERNAME": USERNAME,
+            "SFDC_LOGIN_URL": emulator.url,
+            "SFDC_API_KEYS": API_KEY,
+            # What the buildpack's profile.d script exports at launch:
+            "PYTHONUNBUFFERED": "1",
+            "FORWARDED_ALLOW_IPS": "*",
+            "GUNICORN_CMD_ARGS": "--access-logfile -",
+        }
+        process = start(staged, env)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_healthy(url, process)
+            anonymous = requests.get(url, timeout=10).json()
+            page = requests.get(
+                url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10
+            ).json()
+            exchanges = stats(emulator.url)["token_requests"]
+        finally:
+            status, output, seconds = stop(process)
+    assert anonymous["response_text"]["access_token"] == "REDACTED"
+    token = page["response_text"]["access_token"]
+    assert token.startswith("00D")
+    assert exchanges <= int(os.environ.get("WEB_CONCURRENCY", "2")), "at most one per worker"
+    assert status == 0, output
+    assert seconds < 10, "stopped before CF's SIGKILL"
+    assert "GET / HTTP/1.1" in output, "access log on stdout, as the buildpack configures"
+    assert token not in output
+    assert keypair.key_body[:40] not in output

@@ -1,0 +1,48 @@
+"""Flask-tutorial fixtures: an emulator over real HTTP, settings, ``app``, ``client``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from sfdc.config import Settings, load_settings
+from sfdc.emulator import running_emulator
+from sfdc.web import create_app
+from tests.conftest import API_KEY, FakeClock, KeyPair
+from tests.emulated import emulator_config
+
+
+@pytest.fixture
+def emulator(keypair: KeyPair) -> Iterator[object]:
+    with running_emulator(emulator_config(keypair)) as running:
+        yield running
+
+
+@pytest.fixture
+def settings(emulator: object, seed_env: dict[str, str]) -> Settings:
+    return load_settings(
+        {**seed_env, "SFDC_LOGIN_URL": emulator.url, "SFDC_API_KEYS": API_KEY}  # type: ignore[attr-defined]
+    )
+
+
+@pytest.fixture
+def live_clock() -> FakeClock:
+    """Starts at the real now, since the emulator checks exp against real time."""
+    return FakeClock(datetime.now(UTC))
+
+
+@pytest.fixture
+def app(settings: Settings, live_clock: FakeClock) -> Flask:
+    return create_app(settings, clock=live_clock)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+AUTH = {"Authorization": f"Bearer {API_KEY}"}
