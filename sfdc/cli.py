@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -70,6 +71,12 @@ def _write_secret(path: Path, text: str) -> None:
 )
 @click.option("--consumer-key", help="Also store the connected app's consumer key.")
 @click.option("--username", help="Also store the integration user's username.")
+@click.option(
+    "--api-key",
+    "with_api_key",
+    is_flag=True,
+    help="Also generate an API key (stored in the JSON as api_keys).",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing private key.")
 def keygen(
     out_dir: Path,
@@ -78,6 +85,7 @@ def keygen(
     credential: str,
     consumer_key: str | None,
     username: str | None,
+    with_api_key: bool,
     force: bool,
 ) -> None:
     """Generate a private key and self-signed certificate, and the CredHub JSON to bind them."""
@@ -92,10 +100,11 @@ def keygen(
     pair = generate(common_name, datetime.now(UTC))
     _write_secret(key_path, pair.private_key_pem)
     cert_path.write_text(pair.certificate_pem)
-    _write_secret(
-        json_path,
-        credhub_json(pair, credential=credential, consumer_key=consumer_key, username=username),
+    api_key = secrets.token_urlsafe(32) if with_api_key else None
+    document = credhub_json(
+        pair, credential=credential, consumer_key=consumer_key, username=username, api_key=api_key
     )
+    _write_secret(json_path, document)
     click.echo(f"Wrote {key_path} (secret, mode 0600), {cert_path}, {json_path} (secret).")
     click.echo("")
     click.echo(f"1. Upload {cert_path} to your connected app: App Manager > (app) > Edit >")
@@ -103,6 +112,8 @@ def keygen(
     click.echo("2. Store key and certificate in CredHub and bind them:")
     click.echo(f"     cf create-service credhub default {service} -c {json_path}")
     click.echo(f"     cf bind-service APP {service}   # or list it under services: in manifest.yml")
+    if api_key:
+        click.echo(f"   Callers authenticate with the api_keys value in {json_path}.")
     click.echo(f"3. Delete {key_path} and {json_path} once CredHub holds them.")
 
 

@@ -62,6 +62,7 @@ def credhub_json(
     credential: str,
     consumer_key: str | None = None,
     username: str | None = None,
+    api_key: str | None = None,
 ) -> str:
     """The ``cf create-service credhub default NAME -c FILE`` document."""
     document: dict[str, object] = {
@@ -78,4 +79,6 @@ def credhub_json(
         document["consumer_key"] = consumer_key
     if username:
         document["username"] = username
+    if api_key:
+        document["api_keys"] = api_key
     return json.dumps(document, indent=2) + "\n"

@@ -26,6 +26,7 @@ def test_keygen_writes_a_bindable_pair_and_says_what_to_do(tmp_path: Path) -> No
         "3MVGkey",
         "--username",
         "api@example.com",
+        "--api-key",
     )
     assert result.returncode == 0, result.stderr
     assert "cf create-service credhub default demo-credhub -c" in result.stdout
@@ -41,6 +42,8 @@ def test_keygen_writes_a_bindable_pair_and_says_what_to_do(tmp_path: Path) -> No
     assert settings.consumer_key == "3MVGkey"
     assert settings.username == "api@example.com"
     assert settings.key_source == "service 'demo-credhub', credential 'demo-certificate'"
+    assert settings.api_keys == {credentials["api_keys"]}
+    assert credentials["api_keys"] not in result.stdout
 
 
 def test_keygen_will_not_overwrite_a_key(tmp_path: Path) -> None:
