@@ -1,0 +1,40 @@
+"""`create_emulator_app`: the Flask app that plays Salesforce.
+
+One app serves the login host (`/services/oauth2/*`, `/id/*`) and the org's instance
+(`/services/data/*`) at once, plus the `/_emulator/*` test knobs.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from . import admin, identity, rest, token_endpoint, token_management
+from .config import EmulatorConfig
+from .context import EXTENSION_KEY, EmulatorContext
+from .responses import not_found, rest_error
+from .state import EmulatorState
+
+
+def _rest_http_error(error: HTTPException) -> Response | HTTPException:
+    """Unrouted paths and methods under the REST API get its JSON error shape."""
+    if not request.path.startswith("/services/data/"):
+        return error
+    if isinstance(error, MethodNotAllowed):
+        listed = set(error.valid_methods or ()) - {"HEAD", "OPTIONS"}
+        allowed = ",".join(sorted(listed))
+        message = f"HTTP Method '{request.method}' not allowed. Allowed are {allowed}"
+        return rest_error("METHOD_NOT_ALLOWED", message, 405)
+    if error.code == 404:
+        return not_found()
+    return error
+
+
+def create_emulator_app(config: EmulatorConfig, state: EmulatorState | None = None) -> Flask:
+    """A Flask app emulating one org for `config`; pass `state` to inspect it from a test."""
+    app = Flask(__name__)
+    app.extensions[EXTENSION_KEY] = EmulatorContext(config, state or EmulatorState())
+    for module in (token_endpoint, token_management, identity, rest, admin):
+        app.register_blueprint(module.blueprint)
+    app.register_error_handler(HTTPException, _rest_http_error)
+    return app
