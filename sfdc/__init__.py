@@ -17,10 +17,12 @@ from sfdc.errors import (
     UpstreamError,
     UpstreamProtocolError,
 )
-from sfdc.flow import Exchange, JwtBearerFlow, TokenService
+from sfdc.exchange import Exchange
+from sfdc.flow import JwtBearerFlow, TokenService
 from sfdc.http import DEFAULT_TIMEOUT, RetryPolicy, Transport
 from sfdc.oauth import OAuthClient, TokenResponse
-from sfdc.tokens import Token, TokenCache
+from sfdc.provider import TokenProvider
+from sfdc.tokens import Freshness, Token
 
 __all__ = [
     "ASSERTION_LIFETIME",
@@ -28,6 +30,7 @@ __all__ = [
     "Assertion",
     "ConfigError",
     "Exchange",
+    "Freshness",
     "JwtBearerFlow",
     "OAuthClient",
     "RequestError",
@@ -39,7 +42,7 @@ __all__ = [
     "SfdcError",
     "Signer",
     "Token",
-    "TokenCache",
+    "TokenProvider",
     "TokenResponse",
     "TokenService",
     "Transport",

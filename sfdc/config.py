@@ -13,7 +13,7 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sfdc import keys
 from sfdc.assertion import PRODUCTION_AUDIENCE, SANDBOX_AUDIENCE
-from sfdc.bindings import Credential, find_credential
+from sfdc.bindings import Credential, RedisBinding, find_credential, find_redis
 from sfdc.errors import ConfigError
 from sfdc.http import DEFAULT_TIMEOUT
 
@@ -31,6 +31,13 @@ DEFAULT_LOGIN_URL = "https://login.salesforce.com"
 MIN_API_KEY_LENGTH = 16
 # A call to Salesforce must finish well inside gunicorn's 30 s worker timeout.
 MAX_HTTP_TIMEOUT = 25.0
+# Salesforce sends no expires_in. Its default session timeout is 2 hours of
+# inactivity (research §6) and orgs may set it shorter; without introspection
+# we retire a token after 1 hour, and a rejection before that still re-mints.
+DEFAULT_TOKEN_MAX_AGE = timedelta(hours=1)
+MIN_TOKEN_MAX_AGE = timedelta(minutes=10)  # leaves room for refreshing 5 minutes early
+MAX_TOKEN_MAX_AGE = timedelta(hours=24)  # the longest session timeout Salesforce offers
+DEFAULT_CACHE_PREFIX = "sfdc"
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,10 @@ class Settings:
     key_source: str = ""
     api_keys: frozenset[str] = field(default=frozenset(), repr=False)
     http_timeout: float = DEFAULT_TIMEOUT
+    consumer_secret: str | None = field(default=None, repr=False)
+    token_max_age: timedelta = DEFAULT_TOKEN_MAX_AGE
+    redis: RedisBinding | None = None
+    cache_prefix: str = DEFAULT_CACHE_PREFIX
     warnings: tuple[str, ...] = ()
 
     @property
@@ -163,19 +174,30 @@ def _api_keys(raw: str | None) -> frozenset[str]:
     return found
 
 
-def _timeout(raw: str | None) -> float:
+def _seconds(name: str, raw: str | None, default: float, low: float, high: float) -> float:
+    """A number of seconds in [low, high], or the default when unset."""
     if raw is None:
-        return DEFAULT_TIMEOUT
+        return default
     try:
         value = float(raw)
     except ValueError:
-        value = -1.0
-    if not 0 < value <= MAX_HTTP_TIMEOUT:
+        value = float("nan")
+    if not low <= value <= high:
         raise ConfigError(
-            f"SFDC_HTTP_TIMEOUT is '{raw}', not a number of seconds in (0, {MAX_HTTP_TIMEOUT:g}].",
-            hint=f"Set it to seconds per call to Salesforce, e.g. {DEFAULT_TIMEOUT:g}.",
+            f"{name} is '{raw}', not a number of seconds from {low:g} to {high:g}.",
+            hint=f"Set it to a number of seconds, e.g. {default:g}, or unset it.",
         )
     return value
+
+
+def _prefix(raw: str | None) -> str:
+    prefix = raw or DEFAULT_CACHE_PREFIX
+    if not prefix.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise ConfigError(
+            f"SFDC_CACHE_PREFIX '{prefix}' may hold only letters, digits, '-', '_' and '.'.",
+            hint="Pick a plain name, e.g. sfdc-prod; it separates services sharing one Redis.",
+        )
+    return prefix
 
 
 def load_settings(
@@ -219,6 +241,24 @@ def load_settings(
         certificate=certificate,
         key_source=pair,
         api_keys=_api_keys(source.get("SFDC_API_KEYS", "api_keys")),
-        http_timeout=_timeout(peek.env("SFDC_HTTP_TIMEOUT")),
+        http_timeout=_seconds(
+            "SFDC_HTTP_TIMEOUT",
+            peek.env("SFDC_HTTP_TIMEOUT"),
+            DEFAULT_TIMEOUT,
+            0.1,
+            MAX_HTTP_TIMEOUT,
+        ),
+        consumer_secret=source.get("SFDC_CONSUMER_SECRET", "consumer_secret"),
+        token_max_age=timedelta(
+            seconds=_seconds(
+                "SFDC_TOKEN_MAX_AGE",
+                peek.env("SFDC_TOKEN_MAX_AGE"),
+                DEFAULT_TOKEN_MAX_AGE.total_seconds(),
+                MIN_TOKEN_MAX_AGE.total_seconds(),
+                MAX_TOKEN_MAX_AGE.total_seconds(),
+            )
+        ),
+        redis=find_redis(environ, service_name=peek.env("SFDC_REDIS_SERVICE")),
+        cache_prefix=_prefix(peek.env("SFDC_CACHE_PREFIX")),
         warnings=(warning,) if warning else (),
     )

@@ -1,8 +1,11 @@
-"""The JWT bearer flow end to end: sign an assertion, exchange it, keep the result.
+"""The JWT bearer flow end to end: sign an assertion, exchange it, learn its expiry.
 
 ``JwtBearerFlow.exchange`` is what the token cache calls to mint. It returns an
 ``Exchange``: the token plus the assertion and response behind it, which the
-demo page shows. Each exchange is logged with fingerprints only.
+demo page shows. Salesforce's response has no ``expires_in``, so the expiry
+comes from introspection when a consumer secret is configured, else from the
+configured maximum age. Each exchange is logged with fingerprints only.
+``TokenService`` puts the flow behind the layered cache the web layer uses.
 """
 
 from __future__ import annotations
@@ -10,17 +13,21 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import requests
 
 from sfdc.assertion import Assertion, Signer, claims
 from sfdc.config import Settings
 from sfdc.errors import SfdcError
+from sfdc.exchange import Exchange
 from sfdc.http import Transport, new_session
-from sfdc.oauth import OAuthClient, TokenResponse
-from sfdc.tokens import Token, TokenCache, token_from_response
+from sfdc.oauth import OAuthClient
+from sfdc.provider import TokenProvider
+from sfdc.sealing import Sealer
+from sfdc.store import LOCK_TTL, RedisStore, connect, namespace
+from sfdc.tokens import Token, token_from_response
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +36,6 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class Exchange:
-    """One successful JWT bearer exchange."""
-
-    token: Token
-    assertion: Assertion
-    response: TokenResponse
 
 
 class JwtBearerFlow:
@@ -81,18 +79,43 @@ class JwtBearerFlow:
                 (time.perf_counter() - started) * 1000,
             )
             raise
+        token = replace(token, expires_at=self.expiry(token))
         log.info(
-            "token exchange ok: token %s for %s at %s in %.0f ms",
+            "token exchange ok: token %s for %s at %s in %.0f ms, good until %s",
             token.fingerprint,
             self.settings.username,
             token.instance_url,
             (time.perf_counter() - started) * 1000,
+            token.expires_at.isoformat() if token.expires_at else "rejected",
         )
         return Exchange(token=token, assertion=assertion, response=response)
 
+    def expiry(self, token: Token) -> datetime:
+        """When to stop using ``token``: introspection's ``exp``, else the maximum age."""
+        fallback = token.issued_at + self.settings.token_max_age
+        secret = self.settings.consumer_secret
+        if not secret:
+            return fallback
+        try:
+            info = self.client.introspect(
+                token.access_token, client_id=self.settings.consumer_key, client_secret=secret
+            )
+        except SfdcError as exc:
+            log.warning("introspection failed (%s); using SFDC_TOKEN_MAX_AGE", exc.code)
+            return fallback
+        exp = info.get("exp")
+        if info.get("active") is not True or not isinstance(exp, int):
+            log.warning(
+                "introspection did not describe the token (active=%s); is the connected app "
+                "allowed to introspect its own tokens? Using SFDC_TOKEN_MAX_AGE",
+                info.get("active"),
+            )
+            return fallback
+        return datetime.fromtimestamp(exp, UTC)
+
 
 class TokenService:
-    """What the web layer and the CLI use: the flow behind one shared cache."""
+    """What the web layer and the CLI use: the flow behind the layered token cache."""
 
     def __init__(
         self,
@@ -101,6 +124,7 @@ class TokenService:
         session: requests.Session | None = None,
         clock: Clock = utc_now,
         transport: Transport | None = None,
+        lock_ttl: timedelta = LOCK_TTL,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -110,15 +134,20 @@ class TokenService:
         self.flow = JwtBearerFlow(
             settings, OAuthClient(settings.login_url, self.transport), clock=clock
         )
-        self.cache: TokenCache[Exchange] = TokenCache(self.flow.exchange)
+        store = None
+        if settings.redis is not None:
+            store = RedisStore(
+                connect(settings.redis.url),
+                Sealer(settings.private_key),
+                namespace(settings),
+                lock_ttl=lock_ttl,
+            )
+        self.provider = TokenProvider(self.flow.exchange, clock=clock, store=store)
 
     def current(self) -> Exchange:
-        """The cached exchange, minting one if there is none."""
-        return self.cache.get()
+        """The current exchange, minting one if there is none."""
+        return self.provider.get()
 
     def rejected(self, exchange: Exchange) -> bool:
-        """Salesforce rejected this exchange's token: drop it if still current."""
-        dropped = self.cache.invalidate(exchange)
-        if dropped:
-            log.info("token %s rejected by Salesforce; dropped", exchange.token.fingerprint)
-        return dropped
+        """Salesforce rejected this exchange's token: drop it if it is still current."""
+        return self.provider.invalidate(exchange)

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sfdc.errors import SalesforceUnavailable, UpstreamProtocolError
-from sfdc.http import Transport, is_transient
+from sfdc.http import NO_RETRY, Transport, is_transient
 from sfdc.refusals import refusal
 
 TOKEN_PATH = "/services/oauth2/token"  # noqa: S105 - a path, not a password
+INTROSPECT_PATH = "/services/oauth2/introspect"
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 # Cookies Salesforce sets on the token endpoint are for browsers, not callers.
 _DROPPED_HEADERS = frozenset({"set-cookie"})
@@ -84,6 +85,7 @@ class OAuthClient:
 
     def __init__(self, login_url: str, transport: Transport) -> None:
         self.token_url = login_url.rstrip("/") + TOKEN_PATH
+        self.introspect_url = login_url.rstrip("/") + INTROSPECT_PATH
         self.transport = transport
 
     def jwt_bearer(self, assertion: str) -> TokenResponse:
@@ -97,3 +99,32 @@ class OAuthClient:
         return parse_token_response(
             response.status_code, response.headers, response.content, endpoint=self.token_url
         )
+
+    def introspect(
+        self, access_token: str, *, client_id: str, client_secret: str
+    ) -> dict[str, Any]:
+        """Salesforce's description of a token: ``active``, ``exp`` in seconds (research §5.2)."""
+        response = self.transport.request(
+            "POST",
+            self.introspect_url,
+            data={
+                "token": access_token,
+                "token_type_hint": "access_token",
+                "client_id": client_id,
+                "client_secret": client_secret,
+            },
+            headers={"Accept": "application/json"},
+            retry=NO_RETRY,  # on failure we fall back to the configured maximum age
+        )
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code != 200 or not isinstance(body, dict):
+            raise UpstreamProtocolError(
+                f"{self.introspect_url} answered HTTP {response.status_code} without a token "
+                "description.",
+                hint="Check SFDC_CONSUMER_SECRET, and that the connected app may introspect "
+                "its own tokens.",
+            )
+        return body

@@ -1,9 +1,9 @@
-"""Access tokens and the in-process, single-flight cache that holds them.
+"""Access tokens, their freshness, and the single-flight primitive that mints them once.
 
 Salesforce's token response carries no ``expires_in`` (research file §1.5, §6):
 a token lives until the session times out or is revoked, and the only sure
-signal is a rejection. So ``Token.expires_at`` may be ``None``, and the cache
-keeps a token until told it was rejected.
+signal is a rejection. ``Token.expires_at`` is what we learned instead (from
+introspection, or a configured maximum age), and may be ``None``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from sfdc.errors import UpstreamProtocolError
@@ -79,54 +80,60 @@ def token_from_response(body: dict[str, Any], *, received_at: datetime) -> Token
     )
 
 
+class Freshness(Enum):
+    """google-auth's token states: use it, use it but refresh, or get another."""
+
+    FRESH = "fresh"
+    STALE = "stale"
+    INVALID = "invalid"
+
+
+# Refresh this long before the known expiry, in the background, so no caller
+# ever waits for an exchange while the old token is still good. Five minutes
+# covers the 25 s exchange budget many times over, and clock skew.
+REFRESH_AHEAD = timedelta(minutes=5)
+
+
+def freshness(token: Token, now: datetime) -> Freshness:
+    """Where ``token`` stands at ``now``; a token of unknown expiry stays fresh."""
+    if token.expires_at is None:
+        return Freshness.FRESH
+    if now >= token.expires_at:
+        return Freshness.INVALID
+    if now >= token.expires_at - REFRESH_AHEAD:
+        return Freshness.STALE
+    return Freshness.FRESH
+
+
 T = TypeVar("T")
 
 
-class TokenCache(Generic[T]):
-    """Holds one value per process, minted on first use, shared by all threads.
+class SingleFlight(Generic[T]):
+    """Runs one call at a time; callers arriving meanwhile share its result or error.
 
-    Guarantees: at most one ``mint`` runs at a time; callers arriving while it
-    runs wait for it and share its result or its error, so a cold start under
-    load costs exactly one exchange. ``invalidate(value)`` drops the value only
-    if it is still the cached one, so a burst of rejections of the same token
-    causes one new exchange, not one per rejection.
+    This is what makes a cold start under load cost one exchange per process:
+    the first caller runs the call, the others wait on its future.
     """
 
-    def __init__(self, mint: Callable[[], T]) -> None:
-        self._mint = mint
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._value: T | None = None
         self._flight: Future[T] | None = None
 
-    def peek(self) -> T | None:
-        """The cached value, without minting."""
-        return self._value
-
-    def get(self) -> T:
+    def do(self, call: Callable[[], T]) -> T:
         with self._lock:
-            if self._value is not None:
-                return self._value
             flight, leader = self._flight, self._flight is None
             if flight is None:
                 flight = self._flight = Future()
         if not leader:
             return flight.result()
         try:
-            value = self._mint()
+            value = call()
         except BaseException as exc:
             with self._lock:
                 self._flight = None
             flight.set_exception(exc)
             raise
         with self._lock:
-            self._value, self._flight = value, None
+            self._flight = None
         flight.set_result(value)
         return value
-
-    def invalidate(self, stale: T) -> bool:
-        """Forget ``stale`` if it is still current; True when it was dropped."""
-        with self._lock:
-            if self._value is stale:
-                self._value = None
-                return True
-            return False

@@ -7,12 +7,19 @@ MockTransport: the code under test runs unchanged, only the network is fake.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
 from requests.adapters import BaseAdapter
+
+from sfdc.assertion import Assertion
+from sfdc.exchange import Exchange
+from sfdc.oauth import TokenResponse
+from sfdc.tokens import Token
 
 
 @dataclass
@@ -78,3 +85,48 @@ class FakeTime:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
+
+
+class CountingMint:
+    """A stand-in for the JWT exchange: numbered tokens, optional failure and delay.
+
+    Used where the thing under test is the cache around the exchange, not the
+    exchange itself (that one is tested against the emulator).
+    """
+
+    def __init__(self, clock: Any, lifetime: timedelta = timedelta(hours=1)) -> None:
+        self.clock = clock
+        self.lifetime = lifetime
+        self.calls = 0
+        self.fail: Exception | None = None
+        self.gate: threading.Event | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> Exchange:
+        with self._lock:
+            self.calls += 1
+            number = self.calls
+        if self.gate is not None:
+            self.gate.wait(10)
+        if self.fail is not None:
+            raise self.fail
+        return make_exchange(f"00Dtoken!{number}", self.clock(), self.lifetime)
+
+
+def make_exchange(access_token: str, issued: datetime, lifetime: timedelta | None) -> Exchange:
+    token = Token(
+        access_token=access_token,
+        instance_url="https://acme.my.salesforce.com",
+        id="https://login.salesforce.com/id/00D000000000001AAA/005000000000001AAA",
+        token_type="Bearer",
+        issued_at=issued,
+        expires_at=issued + lifetime if lifetime else None,
+    )
+    assertion = Assertion(
+        claim="e30.e30",
+        signature="sig",
+        token="e30.e30.sig",
+        expires_at=issued + timedelta(minutes=3),
+    )
+    response = TokenResponse(status=200, headers={}, body={"access_token": access_token})
+    return Exchange(token=token, assertion=assertion, response=response)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from sfdc.errors import SalesforceRefusal, UpstreamProtocolError
-from sfdc.tokens import Token, TokenCache, token_from_response
+from sfdc.errors import UpstreamProtocolError
+from sfdc.tokens import REFRESH_AHEAD, Freshness, SingleFlight, freshness, token_from_response
 
 RECEIVED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 BODY = {
@@ -44,68 +44,74 @@ def test_response_without_identity_url_is_refused() -> None:
         token_from_response({k: v for k, v in BODY.items() if k != "id"}, received_at=RECEIVED)
 
 
-class _Minter:
-    """Counts mints; blocks each until released, so threads pile up on a cold cache."""
+@pytest.mark.parametrize(
+    ("offset", "state"),
+    [
+        (-REFRESH_AHEAD - timedelta(seconds=1), Freshness.FRESH),
+        (-REFRESH_AHEAD, Freshness.STALE),
+        (-timedelta(seconds=1), Freshness.STALE),
+        (timedelta(0), Freshness.INVALID),
+    ],
+)
+def test_freshness_on_both_sides_of_each_boundary(offset: timedelta, state: Freshness) -> None:
+    expires = RECEIVED + timedelta(hours=1)
+    token = token_from_response(BODY, received_at=RECEIVED)
+    from dataclasses import replace
 
-    def __init__(self, fail: Exception | None = None) -> None:
-        self.calls = 0
-        self.release = threading.Event()
-        self.fail = fail
-
-    def __call__(self) -> Token:
-        self.calls += 1
-        self.release.wait(5)
-        if self.fail:
-            raise self.fail
-        return token_from_response({**BODY, "access_token": f"t{self.calls}"}, received_at=RECEIVED)
+    assert freshness(replace(token, expires_at=expires), expires + offset) is state
 
 
-def _burst(cache: TokenCache[Token], minter: _Minter, n: int) -> list[object]:
+def test_unknown_expiry_stays_fresh() -> None:
+    token = token_from_response(BODY, received_at=RECEIVED)
+    assert freshness(token, RECEIVED + timedelta(days=365)) is Freshness.FRESH
+
+
+def _pile_up(flight: SingleFlight[int], call: object, n: int) -> list[object]:
     results: list[object] = [None] * n
+    started = threading.Barrier(n + 1)
 
-    def call(i: int) -> None:
+    def run(i: int) -> None:
+        started.wait()
         try:
-            results[i] = cache.get()
+            results[i] = flight.do(call)  # type: ignore[arg-type]
         except Exception as exc:
             results[i] = exc
 
-    threads = [threading.Thread(target=call, args=(i,)) for i in range(n)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
     for thread in threads:
         thread.start()
-    minter.release.set()
+    started.wait()
     for thread in threads:
         thread.join(10)
     return results
 
 
-def test_cold_start_under_fifty_threads_mints_once() -> None:
-    minter = _Minter()
-    cache = TokenCache(minter)
-    results = _burst(cache, minter, 50)
-    assert minter.calls == 1
-    assert {id(r) for r in results} == {id(cache.peek())}
+def test_single_flight_runs_once_for_a_crowd_and_shares_the_result() -> None:
+    calls: list[int] = []
+    gate = threading.Event()
+
+    def slow() -> int:
+        calls.append(1)
+        gate.wait(5)
+        return 42
+
+    threading.Timer(0.2, gate.set).start()
+    assert _pile_up(SingleFlight(), slow, 40) == [42] * 40
+    assert len(calls) == 1
 
 
-def test_a_failed_mint_is_shared_by_everyone_waiting_then_retried_later() -> None:
-    refusal = SalesforceRefusal(
-        "invalid_grant", "x", hint="h", retryable=False, upstream_status=400
-    )
-    minter = _Minter(fail=refusal)
-    cache = TokenCache(minter)
-    results = _burst(cache, minter, 20)
-    assert minter.calls == 1
-    assert all(r is refusal for r in results)
-    minter.fail = None
-    assert cache.get().access_token == "t2", "the next request tries again"
+def test_single_flight_shares_an_error_then_tries_again() -> None:
+    calls: list[int] = []
+    gate = threading.Event()
+    boom = RuntimeError("refused")
 
+    def failing() -> int:
+        calls.append(1)
+        gate.wait(5)
+        raise boom
 
-def test_invalidate_drops_only_the_token_that_failed() -> None:
-    minter = _Minter()
-    minter.release.set()
-    cache = TokenCache(minter)
-    first = cache.get()
-    assert cache.invalidate(first)
-    second = cache.get()
-    assert not cache.invalidate(first), "a late rejection of the old token keeps the new one"
-    assert cache.get() is second
-    assert minter.calls == 2
+    threading.Timer(0.2, gate.set).start()
+    flight: SingleFlight[int] = SingleFlight()
+    assert all(r is boom for r in _pile_up(flight, failing, 20))
+    assert len(calls) == 1
+    assert flight.do(lambda: 7) == 7

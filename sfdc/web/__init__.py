@@ -14,7 +14,7 @@ from flask import Flask, Response
 
 from sfdc.config import Settings, load_settings
 from sfdc.flow import Clock, TokenService, utc_now
-from sfdc.web import demo, errors, health, tokens
+from sfdc.web import demo, errors, health, metrics, tokens
 from sfdc.web.extension import KEY
 
 log = logging.getLogger(__name__)
@@ -39,19 +39,22 @@ def create_app(
     for warning in settings.warnings:
         log.warning("%s", warning)
     log.info(
-        "signing as %s for %s with certificate %s from %s; audience %s; %d API key(s)",
+        "signing as %s for %s with certificate %s from %s; audience %s; %d API key(s); "
+        "token cache: %s; expiry from %s",
         settings.consumer_key,
         settings.username,
         settings.certificate_fingerprint,
         settings.key_source,
         settings.audience,
         len(settings.api_keys),
+        f"Redis ({settings.redis.source})" if settings.redis else "this process only",
+        "introspection" if settings.consumer_secret else f"max age {settings.token_max_age}",
     )
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[KEY] = TokenService(settings, session=session, clock=clock)
     errors.init_app(app)
-    for blueprint in (demo.bp, health.bp, tokens.bp):
+    for blueprint in (demo.bp, health.bp, metrics.bp, tokens.bp):
         app.register_blueprint(blueprint)
     app.after_request(_no_store)
     return app

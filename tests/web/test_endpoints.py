@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from sfdc.config import Settings, load_settings
+from sfdc.config import DEFAULT_TOKEN_MAX_AGE, Settings, load_settings
 from sfdc.emulator import running_emulator
 from sfdc.web import create_app
 from tests.conftest import API_KEY, KeyPair
@@ -39,7 +40,8 @@ def test_token_returns_the_contract_fields(client: FlaskClient) -> None:
         "expires_at",
     }
     assert body["token_type"] == "Bearer"
-    assert body["expires_at"] is None
+    issued, expires = (datetime.fromisoformat(body[k]) for k in ("issued_at", "expires_at"))
+    assert expires - issued == DEFAULT_TOKEN_MAX_AGE, "no consumer secret: the maximum age"
     assert answer.headers["Cache-Control"] == "no-store"
 
 

@@ -1,0 +1,100 @@
+"""Protecting Salesforce's login quota after a failed exchange.
+
+Salesforce allows 3,600 logins per user per hour (research §7.1), and a
+refused assertion will be refused again until someone changes the connected
+app or our configuration. So after a refusal we stop asking for a while and
+answer every caller with the stored error and its hint; after a transient
+failure (already retried inside the exchange) we back off exponentially. The
+state is small and serialisable so the shared cache can hand it to every
+instance. Pure: time comes in as ``now``.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sfdc.errors import SalesforceRefusal, SfdcError, UpstreamError
+
+# After Salesforce refuses the assertion: long enough that a misconfigured
+# space costs at most 60 logins an hour, short enough that a fix shows soon.
+REFUSAL_COOLDOWN = timedelta(minutes=1)
+# After an outage or timeout: 1 s, 2 s, 4 s ... doubling up to a minute.
+BACKOFF_BASE = timedelta(seconds=1)
+BACKOFF_MAX = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """An error to repeat, instead of asking Salesforce, until ``until``."""
+
+    code: str
+    description: str
+    hint: str
+    retryable: bool
+    status: int
+    until: datetime
+
+    def error(self) -> UpstreamError:
+        return UpstreamError(
+            self.description,
+            hint=f"{self.hint} (Not asked again before {self.until:%H:%M:%S} UTC, to spare "
+            "Salesforce's login quota.)",
+            code=self.code,
+            status=self.status,
+            retryable=self.retryable,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.__dict__, "until": self.until.isoformat()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Blocked:
+        return cls(**{**data, "until": datetime.fromisoformat(data["until"])})
+
+
+def backoff(failures: int) -> timedelta:
+    """The wait after ``failures`` transient failures in a row (1-based)."""
+    wait: timedelta = BACKOFF_BASE * 2 ** (failures - 1)
+    return min(BACKOFF_MAX, wait)
+
+
+class Cooldown:
+    """Remembers the last failure; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._blocked: Blocked | None = None
+        self._failures = 0
+
+    def check(self, now: datetime, shared: Blocked | None = None) -> None:
+        """Raise the stored error while this process, or the cluster, is cooling down."""
+        for blocked in (self._blocked, shared):
+            if blocked is not None and now < blocked.until:
+                raise blocked.error()
+
+    def failed(self, exc: SfdcError, now: datetime) -> Blocked | None:
+        """Record a failed exchange; the resulting block, if it warrants one."""
+        if not isinstance(exc, UpstreamError):
+            return None
+        with self._lock:
+            if isinstance(exc, SalesforceRefusal):
+                wait = REFUSAL_COOLDOWN
+            else:
+                self._failures += 1
+                wait = backoff(self._failures)
+            self._blocked = Blocked(
+                code=exc.code,
+                description=exc.description,
+                hint=exc.hint,
+                retryable=exc.retryable,
+                status=exc.status,
+                until=now + wait,
+            )
+            return self._blocked
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._blocked, self._failures = None, 0

@@ -1,0 +1,60 @@
+"""Prometheus metrics for the token lifecycle (prometheus-client).
+
+Metrics are module-level, as prometheus-client intends: they register once
+per process in its default registry. Under gunicorn, ``gunicorn.conf.py`` sets
+``PROMETHEUS_MULTIPROC_DIR`` before the app is imported, so every worker
+writes its values to files and ``/metrics`` sums them across workers;
+``multiprocess_mode`` says how each gauge combines.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+EXCHANGES = Counter(
+    "sfdc_token_exchanges",
+    "Token exchanges with Salesforce, by outcome (ok, or the error code).",
+    ["outcome"],
+)
+CACHE = Counter(
+    "sfdc_token_cache_lookups",
+    "Token cache lookups by layer (process, redis) and result (hit, miss).",
+    ["layer", "result"],
+)
+EXCHANGE_SECONDS = Histogram(
+    "sfdc_token_exchange_seconds",
+    "Time for one token exchange, retries included.",
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 25),
+)
+TOKEN_AGE = Gauge(
+    "sfdc_token_age_seconds",
+    "Age of the token this service hands out, at the last scrape.",
+    multiprocess_mode="livemostrecent",
+)
+REDIS_UP = Gauge(
+    "sfdc_redis_up",
+    "1 while the shared Redis cache answers, 0 while the service falls back to process caches.",
+    multiprocess_mode="livemin",
+)
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+
+def render() -> bytes:
+    """The text exposition: summed over gunicorn workers when running multi-process."""
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
+    return generate_latest(REGISTRY)

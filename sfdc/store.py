@@ -1,0 +1,190 @@
+"""The shared layer of the token cache: Redis, sealed entries, a cluster-wide lock.
+
+One Redis key per configuration (login host, audience, consumer key, user and
+certificate) holds the sealed current exchange, with a TTL at its expiry.
+The lock is redis-py's ``Lock``: ``SET NX PX`` with a random token, released
+by a script that deletes it only if the token still matches, so only its
+holder can release it, and it expires by itself if the holder dies.
+Invalidation is compare-and-delete by the exact stored bytes, so dropping a
+rejected token never removes the new one another instance already stored.
+Every Redis failure surfaces as ``StoreUnavailable``; callers fall back to
+their process cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import redis
+from redis.backoff import NoBackoff
+from redis.exceptions import LockError
+from redis.retry import Retry
+
+from sfdc import exchange as codec
+from sfdc.config import Settings
+from sfdc.cooldown import Blocked
+from sfdc.exchange import Exchange
+from sfdc.sealing import Sealer
+
+log = logging.getLogger(__name__)
+
+# Redis sits next to the app; if it takes longer than this it is "slow", and a
+# request is better served from the process cache than kept waiting.
+REDIS_TIMEOUT = 0.5  # seconds, connect and per command
+# The lock outlives the longest exchange (the 25 s retry budget) with margin;
+# if its holder dies, others wait at most this long.
+LOCK_TTL = timedelta(seconds=30)
+
+_DELETE_IF_SAME = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class StoreUnavailable(Exception):
+    """Redis could not be used; never shown to callers, only logged."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    """An exchange as found in (or written to) Redis, with its exact sealed bytes."""
+
+    exchange: Exchange
+    raw: bytes = field(repr=False)
+
+
+def namespace(settings: Settings) -> str:
+    """The key prefix for one configuration: tokens are never shared across users or orgs."""
+    parts = (
+        settings.login_url,
+        settings.audience,
+        settings.consumer_key,
+        settings.username,
+        settings.certificate_fingerprint,
+    )
+    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+    return f"{settings.cache_prefix}:{digest}"
+
+
+def connect(url: str) -> redis.Redis:
+    """A client that fails fast: no retries of its own, short timeouts."""
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=REDIS_TIMEOUT,
+        socket_connect_timeout=REDIS_TIMEOUT,
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
+class RedisStore:
+    def __init__(
+        self, client: redis.Redis, sealer: Sealer, prefix: str, *, lock_ttl: timedelta = LOCK_TTL
+    ) -> None:
+        self.client = client
+        self.sealer = sealer
+        self.lock_ttl = lock_ttl
+        self.token_key = f"{prefix}:token"
+        self.lock_key = f"{prefix}:lock"
+        self.blocked_key = f"{prefix}:blocked"
+        self._delete_if_same = client.register_script(_DELETE_IF_SAME)
+
+    def _open(self, raw: bytes | None, key: str) -> bytes | None:
+        if raw is None:
+            return None
+        plain = self.sealer.open(raw, context=key.encode())
+        if plain is None:
+            log.warning("ignoring a cache entry this key cannot open (key rotated?): %s", key)
+        return plain
+
+    def load(self) -> Stored | None:
+        try:
+            raw = self.client.get(self.token_key)
+        except redis.RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        plain = self._open(raw, self.token_key)  # type: ignore[arg-type]
+        if plain is None or raw is None:
+            return None
+        try:
+            return Stored(codec.loads(plain), raw)  # type: ignore[arg-type]
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignoring an unreadable cache entry: %s", self.token_key)
+            return None
+
+    def save(self, exchange: Exchange, now: datetime) -> Stored:
+        """Store ``exchange`` until it expires, replacing what is there."""
+        stored = self._write(exchange, now, only_if_absent=False)
+        assert stored is not None  # SET without NX always writes
+        return stored
+
+    def offer(self, exchange: Exchange, now: datetime) -> Stored | None:
+        """Store ``exchange`` only if no entry exists; None when one does."""
+        return self._write(exchange, now, only_if_absent=True)
+
+    def _write(self, exchange: Exchange, now: datetime, *, only_if_absent: bool) -> Stored | None:
+        expires = exchange.token.expires_at
+        ttl = max(timedelta(seconds=1), expires - now) if expires else None
+        raw = self.sealer.seal(codec.dumps(exchange), context=self.token_key.encode())
+        try:
+            written = self.client.set(self.token_key, raw, px=ttl, nx=only_if_absent)
+        except redis.RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        return Stored(exchange, raw) if written else None
+
+    def delete_if(self, raw: bytes) -> bool:
+        """Delete the entry only if it is still exactly ``raw``."""
+        try:
+            return bool(self._delete_if_same(keys=[self.token_key], args=[raw]))
+        except redis.RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    @contextmanager
+    def locked(self, *, wait: bool) -> Iterator[bool]:
+        """Hold the cluster-wide lock; yields False if ``wait`` is off and someone else has it."""
+        seconds = self.lock_ttl.total_seconds()
+        lock = self.client.lock(self.lock_key, timeout=seconds, thread_local=False)
+        try:
+            acquired = lock.acquire(blocking=wait, blocking_timeout=seconds + 1)
+        except redis.RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        if wait and not acquired:
+            raise StoreUnavailable(f"could not take {self.lock_key} within {seconds + 1:g} s")
+        try:
+            yield acquired
+        finally:
+            if acquired:
+                try:
+                    lock.release()
+                except LockError:
+                    log.warning("the cache lock expired before its holder finished")
+                except redis.RedisError:
+                    log.warning("could not release the cache lock; it expires by itself")
+
+    def load_blocked(self) -> Blocked | None:
+        try:
+            raw = self.client.get(self.blocked_key)
+        except redis.RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        plain = self._open(raw, self.blocked_key)  # type: ignore[arg-type]
+        return Blocked.from_dict(json.loads(plain)) if plain else None
+
+    def save_blocked(self, blocked: Blocked, now: datetime) -> None:
+        ttl = max(timedelta(milliseconds=1), blocked.until - now)
+        sealed = self.sealer.seal(
+            json.dumps(blocked.to_dict()).encode(), context=self.blocked_key.encode()
+        )
+        try:
+            self.client.set(self.blocked_key, sealed, px=ttl)
+        except redis.RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    def clear_blocked(self) -> None:
+        try:
+            self.client.delete(self.blocked_key)
+        except redis.RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
