@@ -117,6 +117,8 @@ class TokenProvider:
                 return self._fill_from(self.store, now)
             except StoreUnavailable as exc:
                 self._store_failed(exc)
+            if held is not None and freshness(held.exchange.token, now) is not Freshness.INVALID:
+                return held.exchange  # only the re-check failed; our copy is still good
         return self._keep(self._mint(self.clock(), None), None)
 
     def _fill_from(self, store: RedisStore, now: datetime) -> Exchange:
@@ -206,8 +208,12 @@ class TokenProvider:
         threading.Thread(target=self._refresh, name="sfdc-token-refresh", daemon=True).start()
 
     def _refresh(self) -> None:
+        # Not through self._flight: the refresh is often started from inside a
+        # foreground fill, and joining that flight would just return its result.
+        # The _refreshing flag keeps it to one per process; the cluster lock and
+        # its re-check keep a racing foreground fill from exchanging twice.
         try:
-            self._flight.do(self._renew)
+            self._renew()
         except SfdcError as exc:
             log.warning("background token refresh failed (%s); serving the current token", exc.code)
         except Exception:
