@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from tests.redis_support import private_redis, shared_redis  # noqa: E402, F401 - fixtures
+from tests.redis_support import private_redis, shared_redis  # noqa: F401 - fixtures
 
 CONSUMER_KEY = "3MVG9test.consumer.key"
 USERNAME = "integration@example.com"

@@ -27,7 +27,7 @@ from sfdc.provider import LOCAL_RECHECK, REDIS_RETRY
 from sfdc.sealing import Sealer
 from sfdc.store import namespace
 from sfdc.tokens import REFRESH_AHEAD
-from tests.conftest import FakeClock, KeyPair, seed_vcap
+from tests.conftest import FakeClock, KeyPair
 from tests.emulated import emulator_config, stats
 from tests.redis_support import PrivateRedis
 
