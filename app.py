@@ -22,3 +22,9 @@ try:
 except ConfigError as exc:
     logging.getLogger("sfdc").critical("configuration error: %s", exc.one_line())
     sys.exit(2)
+except Exception as exc:  # a bug, not bad input; still one line, no values
+    logging.getLogger("sfdc").critical(
+        "start-up failed unexpectedly (%s); please report it with the service's version",
+        type(exc).__name__,
+    )
+    sys.exit(2)

@@ -41,6 +41,8 @@ class Credential:
         """The innermost string value for ``key``: entry value, entry, then service."""
         for layer in self.layers:
             value = layer.get(key)
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                value = ",".join(value)  # e.g. api_keys given as a JSON list
             if isinstance(value, str) and value.strip():
                 return value
         return None
@@ -65,7 +67,22 @@ def services(environ: Mapping[str, str]) -> list[cfenv.Service]:
             hint='Give it the shape Cloud Foundry uses: {"credhub": [{"name": ..., '
             '"credentials": {...}}]}.',
         )
-    return [cfenv.Service(binding) for bindings in document.values() for binding in bindings]
+    found = []
+    for label, bindings in document.items():
+        for binding in bindings:
+            if not (
+                isinstance(binding, dict)
+                and isinstance(binding.get("name"), str)
+                and isinstance(binding.get("credentials", {}), dict)
+            ):
+                raise ConfigError(
+                    f"VCAP_SERVICES has a '{label}' binding without a name or with credentials "
+                    "that are not an object.",
+                    hint="Give each binding the shape Cloud Foundry uses: "
+                    '{"name": ..., "label": ..., "credentials": {...}}.',
+                )
+            found.append(cfenv.Service(binding))
+    return found
 
 
 def _names(service: cfenv.Service) -> set[str]:

@@ -9,7 +9,6 @@ stops before it takes traffic. Key material never appears in a message.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from sfdc import keys
 from sfdc.assertion import PRODUCTION_AUDIENCE, SANDBOX_AUDIENCE
 from sfdc.bindings import Credential, RedisBinding, find_credential, find_redis
 from sfdc.errors import ConfigError
+from sfdc.hosts import is_loopback
 from sfdc.http import DEFAULT_TIMEOUT
 
 DEFAULT_LOGIN_URL = "https://login.salesforce.com"
@@ -65,16 +65,7 @@ class Settings:
 
     @property
     def login_is_loopback(self) -> bool:
-        return _is_loopback(urlsplit(self.login_url).hostname or "")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+        return is_loopback(urlsplit(self.login_url).hostname or "")
 
 
 def login_url(raw: str) -> str:
@@ -82,14 +73,14 @@ def login_url(raw: str) -> str:
     parts = urlsplit(raw.strip())
     example = "e.g. https://login.salesforce.com, https://test.salesforce.com or "
     example += "https://MyDomain.my.salesforce.com"
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise ConfigError(
-            f"SFDC_LOGIN_URL '{raw}' is not an http(s) URL.", hint=f"Give a login host, {example}."
-        )
-    if parts.username or parts.password:
+    if "@" in parts.netloc:
         raise ConfigError(
             "SFDC_LOGIN_URL carries a user name or password.",
             hint=f"Give only the login host, {example}; the JWT flow needs no password.",
+        )
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise ConfigError(
+            "SFDC_LOGIN_URL is not an http(s) URL.", hint=f"Give a login host, {example}."
         )
     origin = f"{parts.scheme}://{parts.netloc.lower()}"
     if parts.path not in ("", "/") or parts.query or parts.fragment:
@@ -97,12 +88,33 @@ def login_url(raw: str) -> str:
             f"SFDC_LOGIN_URL must be only a scheme and host, but has more after {origin}.",
             hint=f"Drop the path: the service adds /services/oauth2/token itself ({example}).",
         )
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConfigError(
             f"SFDC_LOGIN_URL {origin} is plain http; the assertion would travel unencrypted.",
             hint="Use https://. Plain http is accepted only for loopback hosts (the emulator).",
         )
     return origin
+
+
+def audience(raw: str | None, login: str) -> tuple[str, str | None]:
+    """The JWT ``aud`` and a warning, if the value is one Salesforce is known to refuse."""
+    if raw is None:
+        return default_audience(login), None
+    parts = urlsplit(raw)
+    if parts.scheme != "https" or not parts.hostname or "@" in parts.netloc:
+        raise ConfigError(
+            f"SFDC_AUDIENCE '{raw}' is not an https URL.",
+            hint="Use https://login.salesforce.com (production), https://test.salesforce.com "
+            "(sandbox), or an Experience Cloud site URL; or unset it.",
+        )
+    host = parts.hostname
+    if host.endswith(".my.salesforce.com") or raw.endswith("/"):
+        return raw, (
+            f"SFDC_AUDIENCE is {raw}; Salesforce has been seen to answer 'audience is invalid' "
+            "for My Domain audiences and trailing slashes. If exchanges fail, use "
+            "https://login.salesforce.com or https://test.salesforce.com."
+        )
+    return raw, None
 
 
 def default_audience(login: str) -> str:
@@ -227,7 +239,8 @@ def load_settings(
     keys.check_pair(private_key, certificate, source=pair)
 
     login = login_url(source.get("SFDC_LOGIN_URL", "login_url") or DEFAULT_LOGIN_URL)
-    warning = keys.expiry_warning(certificate, now)
+    aud, aud_warning = audience(source.get("SFDC_AUDIENCE", "audience"), login)
+    warnings = tuple(w for w in (keys.expiry_warning(certificate, now), aud_warning) if w)
     return Settings(
         consumer_key=source.require(
             "SFDC_CONSUMER_KEY", "consumer_key", "the connected app's Consumer Key"
@@ -236,7 +249,7 @@ def load_settings(
             "SFDC_USERNAME", "username", "the Salesforce username of the integration user"
         ),
         login_url=login,
-        audience=source.get("SFDC_AUDIENCE", "audience") or default_audience(login),
+        audience=aud,
         private_key=private_key,
         certificate=certificate,
         key_source=pair,
@@ -260,5 +273,5 @@ def load_settings(
         ),
         redis=find_redis(environ, service_name=peek.env("SFDC_REDIS_SERVICE")),
         cache_prefix=_prefix(peek.env("SFDC_CACHE_PREFIX")),
-        warnings=(warning,) if warning else (),
+        warnings=warnings,
     )

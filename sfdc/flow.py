@@ -70,7 +70,11 @@ class JwtBearerFlow:
         started = time.perf_counter()
         try:
             response = self.client.jwt_bearer(assertion.token)
-            token = token_from_response(response.body, received_at=self.clock())
+            token = token_from_response(
+                response.body,
+                received_at=self.clock(),
+                allow_loopback=self.settings.login_is_loopback,
+            )
         except SfdcError as exc:
             log.warning(
                 "token exchange failed: %s (%s) after %.0f ms",

@@ -14,11 +14,12 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import requests
+from requests.structures import CaseInsensitiveDict
 
-from sfdc.errors import SalesforceTimeout, SalesforceUnavailable
+from sfdc.errors import SalesforceTimeout, SalesforceUnavailable, UpstreamProtocolError
 
 log = logging.getLogger(__name__)
 
@@ -57,20 +58,42 @@ def new_session() -> requests.Session:
     return session
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    return float(value) if value.isdigit() else None
+@dataclass(frozen=True)
+class Reply:
+    """A whole HTTP answer, read within the deadline."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes = field(repr=False)
 
 
-def _describe(exc: requests.RequestException) -> str:
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("Retry-After", "").strip()
+    return float(value) if value.isascii() and value.isdigit() else None
+
+
+def _unreachable(url: str, exc: requests.RequestException, attempts: int) -> SalesforceUnavailable:
     text = str(exc).lower()
-    if "name or service not known" in text or "nodename nor servname" in text:
-        return "the host name does not resolve"
-    if "refused" in text:
-        return "the connection was refused"
     if isinstance(exc, requests.exceptions.SSLError):
-        return "the TLS handshake failed"
-    return "the connection failed"
+        return SalesforceUnavailable(
+            f"Could not reach {url}: the TLS handshake failed.",
+            hint="If egress goes through a TLS-inspecting proxy, set REQUESTS_CA_BUNDLE="
+            "/etc/ssl/certs/ca-certificates.crt so its CA is trusted; else check the host.",
+        )
+    reason = "the connection failed"
+    if "name or service not known" in text or "nodename nor servname" in text:
+        reason = "the host name does not resolve"
+    elif "refused" in text:
+        reason = "the connection was refused"
+    return SalesforceUnavailable(
+        f"Could not reach {url}: {reason} ({attempts} attempt(s)).",
+        hint="Check SFDC_LOGIN_URL, DNS and the space's egress rules (security groups, "
+        "proxy); retry later.",
+    )
+
+
+class _TooSlow(requests.Timeout):
+    """The body trickled in past the attempt's deadline."""
 
 
 class Transport:
@@ -101,18 +124,18 @@ class Transport:
         data: Mapping[str, str] | None = None,
         headers: Mapping[str, str] | None = None,
         retry: RetryPolicy | None = None,
-    ) -> requests.Response:
-        """The final response (possibly a 5xx once retries are spent), or an upstream error."""
+    ) -> Reply:
+        """The final answer (possibly a 5xx once retries are spent), or an upstream error.
+
+        Redirects are never followed: the body may carry a live assertion or
+        secret, and it must go only to the host that was configured.
+        """
         policy = retry or self.retry
         deadline = self._monotonic() + policy.budget
         for attempt in range(policy.attempts):
-            remaining = deadline - self._monotonic()
-            timeout = max(0.001, min(self.timeout, remaining))
             last = attempt == policy.attempts - 1
             try:
-                response = self.session.request(
-                    method, url, data=data, headers=headers, timeout=(timeout, timeout)
-                )
+                reply = self._attempt(method, url, data, headers, deadline)
             except requests.Timeout as exc:
                 if last or not self._wait(policy, attempt, deadline, None):
                     raise SalesforceTimeout(
@@ -121,25 +144,60 @@ class Transport:
                         hint="Salesforce may be degraded (status.salesforce.com); retry later, "
                         "or raise SFDC_HTTP_TIMEOUT if calls are merely slow.",
                     ) from exc
-                log.warning("salesforce call timed out; retrying", extra={"url": url})
+                log.warning("salesforce call to %s timed out; retrying", url)
+                continue
+            except requests.exceptions.SSLError as exc:
+                raise _unreachable(url, exc, attempt + 1) from exc  # a retry will not fix it
+            except requests.ConnectionError as exc:
+                if last or not self._wait(policy, attempt, deadline, None):
+                    raise _unreachable(url, exc, attempt + 1) from exc
+                log.warning("salesforce unreachable at %s; retrying", url)
                 continue
             except requests.RequestException as exc:
-                if last or not self._wait(policy, attempt, deadline, None):
-                    raise SalesforceUnavailable(
-                        f"Could not reach {url}: {_describe(exc)} ({attempt + 1} attempt(s)).",
-                        hint="Check SFDC_LOGIN_URL, DNS and the space's egress rules "
-                        "(security groups, proxy); retry later.",
-                    ) from exc
-                log.warning("salesforce unreachable; retrying", extra={"url": url})
-                continue
-            if not is_transient(response.status_code) or last:
-                return response
-            if not self._wait(policy, attempt, deadline, _retry_after(response)):
-                return response
-            log.warning(
-                "salesforce answered %s; retrying", response.status_code, extra={"url": url}
-            )
+                raise UpstreamProtocolError(
+                    f"{url} answered in a way HTTP cannot read ({type(exc).__name__}).",
+                    hint="Something other than Salesforce may be answering: check "
+                    "SFDC_LOGIN_URL and any egress proxy.",
+                ) from exc
+            if not is_transient(reply.status_code) or last:
+                return reply
+            if not self._wait(policy, attempt, deadline, _retry_after(reply.headers)):
+                return reply
+            log.warning("salesforce answered %s at %s; retrying", reply.status_code, url)
         raise AssertionError("unreachable: the last attempt always returns or raises")
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        data: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None,
+        deadline: float,
+    ) -> Reply:
+        """One request whose connect, wait and body all end by the attempt's deadline."""
+        budget = max(0.001, min(self.timeout, deadline - self._monotonic()))
+        ends = self._monotonic() + budget
+        response = self.session.request(
+            method,
+            url,
+            data=data,
+            headers=headers,
+            timeout=(budget, budget),
+            allow_redirects=False,
+            stream=True,
+        )
+        with response:
+            chunks = []
+            # requests' read timeout is per socket read; a body trickling in a
+            # byte at a time would never trip it, so the attempt has a deadline.
+            # read1 returns whatever has arrived instead of waiting for a full chunk.
+            while chunk := response.raw.read1(64 * 1024, decode_content=True):
+                chunks.append(chunk)
+                if self._monotonic() > ends:
+                    raise _TooSlow(f"{url} sent its body too slowly")
+            return Reply(
+                response.status_code, CaseInsensitiveDict(response.headers), b"".join(chunks)
+            )
 
     def _wait(self, policy: RetryPolicy, attempt: int, deadline: float, hint: float | None) -> bool:
         """Sleep before the next attempt; False when that would overrun the budget."""

@@ -42,6 +42,8 @@ def _found(text: str, blocks: list[tuple[str, str]]) -> str:
         return "found " + ", ".join(f"a '{label}' block" for label, _ in blocks)
     if not text.strip():
         return "found an empty value"
+    if "-----BEGIN" in text:
+        return "found a '-----BEGIN' line without its '-----END' line: truncated?"
     return f"found {len(text)} characters with no '-----BEGIN' line"
 
 

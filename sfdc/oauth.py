@@ -15,6 +15,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from sfdc.errors import SalesforceUnavailable, UpstreamProtocolError
 from sfdc.http import NO_RETRY, Transport, is_transient
@@ -50,6 +51,16 @@ def parse_token_response(
 ) -> TokenResponse:
     """The token response, or the error that explains why there is none."""
     content_type = headers.get("Content-Type", headers.get("content-type", ""))
+    if 300 <= status < 400:
+        target = urlsplit(headers.get("Location", headers.get("location", ""))).hostname
+        raise UpstreamProtocolError(
+            f"{endpoint} answered HTTP {status}, redirecting to {target or 'nowhere'}; "
+            "redirects are not followed, so the assertion goes only to the configured host.",
+            hint=f"If {target} is your org's login host (e.g. after a My Domain change), set "
+            "SFDC_LOGIN_URL to it."
+            if target
+            else "Check SFDC_LOGIN_URL.",
+        )
     try:
         body = json.loads(content) if content.strip() else None
     except (ValueError, UnicodeDecodeError):
@@ -117,7 +128,7 @@ class OAuthClient:
             retry=NO_RETRY,  # on failure we fall back to the configured maximum age
         )
         try:
-            body = response.json()
+            body = json.loads(response.content)
         except ValueError:
             body = None
         if response.status_code != 200 or not isinstance(body, dict):

@@ -18,6 +18,7 @@ from enum import Enum
 from typing import Any, Generic, TypeVar
 
 from sfdc.errors import UpstreamProtocolError
+from sfdc.hosts import check_salesforce_url
 
 
 def fingerprint(secret: str) -> str:
@@ -56,13 +57,19 @@ class Token:
 def _issued_at(raw: Any, received_at: datetime) -> datetime:
     # issued_at is milliseconds since the epoch, as a string (research §7.2);
     # the JWT grant may omit it, and then the time we received it is the best we know.
-    if isinstance(raw, str | int) and str(raw).isdigit():
-        return datetime.fromtimestamp(int(raw) / 1000, UTC)
+    text = str(raw) if isinstance(raw, str | int) else ""
+    if text.isascii() and text.isdigit():
+        try:
+            return datetime.fromtimestamp(int(text) / 1000, UTC)
+        except (OverflowError, OSError, ValueError):
+            pass  # a date no clock can hold: ignore it rather than fail the exchange
     return received_at
 
 
-def token_from_response(body: dict[str, Any], *, received_at: datetime) -> Token:
-    """A ``Token`` from a successful token response body."""
+def token_from_response(
+    body: dict[str, Any], *, received_at: datetime, allow_loopback: bool = False
+) -> Token:
+    """A ``Token`` from a successful token response body, its hosts checked."""
     identity = body.get("id")
     if not isinstance(identity, str):
         raise UpstreamProtocolError(
@@ -70,10 +77,13 @@ def token_from_response(body: dict[str, Any], *, received_at: datetime) -> Token
             hint="Check that SFDC_LOGIN_URL is a Salesforce login host.",
         )
     scope = body.get("scope")
+    instance_url = check_salesforce_url(
+        body["instance_url"].rstrip("/"), what="instance_url", allow_loopback=allow_loopback
+    )
     return Token(
         access_token=body["access_token"],
-        instance_url=body["instance_url"].rstrip("/"),
-        id=identity,
+        instance_url=instance_url,
+        id=check_salesforce_url(identity, what="identity URL", allow_loopback=allow_loopback),
         token_type=str(body.get("token_type") or "Bearer"),
         issued_at=_issued_at(body.get("issued_at"), received_at),
         scope=scope if isinstance(scope, str) else None,

@@ -6,6 +6,7 @@ MockTransport: the code under test runs unchanged, only the network is fake.
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from collections.abc import Mapping
@@ -14,7 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
-from requests.adapters import BaseAdapter
+import urllib3
+from requests.adapters import HTTPAdapter
 
 from sfdc.assertion import Assertion
 from sfdc.exchange import Exchange
@@ -32,7 +34,7 @@ class Reply:
 Outcome = Reply | Exception
 
 
-class ScriptedAdapter(BaseAdapter):
+class ScriptedAdapter(HTTPAdapter):
     """Answers each request with the next scripted outcome and records what was sent."""
 
     def __init__(self, *outcomes: Outcome) -> None:
@@ -52,16 +54,14 @@ class ScriptedAdapter(BaseAdapter):
         if isinstance(body, dict | list):
             body = json.dumps(body)
             headers.setdefault("Content-Type", "application/json;charset=UTF-8")
-        response = requests.Response()
-        response.status_code = outcome.status
-        response._content = body.encode() if isinstance(body, str) else body
-        response.headers.update(headers)
-        response.url = request.url or ""
-        response.request = request
-        return response
-
-    def close(self) -> None:
-        pass
+        content = body.encode() if isinstance(body, str) else body
+        raw = urllib3.HTTPResponse(
+            body=io.BytesIO(content),
+            headers=headers,
+            status=outcome.status,
+            preload_content=False,
+        )
+        return self.build_response(request, raw)
 
 
 def scripted_session(*outcomes: Outcome) -> tuple[requests.Session, ScriptedAdapter]:

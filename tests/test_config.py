@@ -316,10 +316,12 @@ def test_unreadable_key_file(seed_env: dict[str, str], keypair: KeyPair, tmp_pat
         ("login.salesforce.com", "not an http"),
         ("https://login.salesforce.com/services/oauth2/token", "only a scheme and host"),
         ("https://user:hunter2@login.salesforce.com", "user name or password"),
+        ("ftp://svc:hunter2@login.salesforce.com", "user name or password"),
     ],
 )
 def test_bad_login_url(seed_env: dict[str, str], keypair: KeyPair, url: str, match: str) -> None:
-    _refused({**seed_env, "SFDC_LOGIN_URL": url}, keypair, match)
+    error = _refused({**seed_env, "SFDC_LOGIN_URL": url}, keypair, match)
+    assert "hunter2" not in str(error)
 
 
 @pytest.mark.parametrize(
@@ -337,3 +339,53 @@ def test_short_api_key(seed_env: dict[str, str], keypair: KeyPair) -> None:
 @pytest.mark.parametrize("raw", ["ten", "0", "-1", "600"])
 def test_bad_timeout(seed_env: dict[str, str], keypair: KeyPair, raw: str) -> None:
     _refused({**seed_env, "SFDC_HTTP_TIMEOUT": raw}, keypair, "SFDC_HTTP_TIMEOUT")
+
+
+@pytest.mark.parametrize(
+    "binding",
+    [
+        {"name": "x", "credentials": "oops"},
+        {"name": "x", "credentials": None},
+        {"name": "x", "credentials": []},
+        {"label": "credhub", "credentials": {}},
+        "just a string",
+    ],
+)
+def test_malformed_bindings_are_one_clear_error(keypair: KeyPair, binding: object) -> None:
+    env = {
+        "VCAP_SERVICES": json.dumps({"credhub": [binding]}),
+        "SFDC_CONSUMER_KEY": "k",
+        "SFDC_USERNAME": "u",
+    }
+    _refused(env, keypair, "VCAP_SERVICES has a 'credhub' binding")
+
+
+def test_api_keys_may_be_a_list_in_the_credential(keypair: KeyPair) -> None:
+    keys = [API_KEY, "another-key-0123456789"]
+    env = {"VCAP_SERVICES": seed_vcap(keypair, api_keys=keys, consumer_key="k", username="u")}
+    assert load_settings(env).api_keys == set(keys)
+
+
+@pytest.mark.parametrize("raw", ["login.salesforce.com", "http://login.salesforce.com", "https://"])
+def test_audience_must_be_an_https_url(
+    seed_env: dict[str, str], keypair: KeyPair, raw: str
+) -> None:
+    _refused({**seed_env, "SFDC_AUDIENCE": raw}, keypair, "SFDC_AUDIENCE")
+
+
+@pytest.mark.parametrize("raw", ["https://acme.my.salesforce.com", "https://login.salesforce.com/"])
+def test_audiences_salesforce_refuses_start_with_a_warning(
+    seed_env: dict[str, str], raw: str
+) -> None:
+    settings = load_settings({**seed_env, "SFDC_AUDIENCE": raw})
+    assert settings.audience == raw
+    assert any("audience is invalid" in w for w in settings.warnings)
+
+
+def test_truncated_key_says_so(seed_env: dict[str, str], keypair: KeyPair) -> None:
+    cut = keypair.pkcs8[: len(keypair.pkcs8) // 2]
+    _refused(
+        {**seed_env, "SFDC_PRIVATE_KEY": cut, "SFDC_CERTIFICATE": keypair.cert_pem},
+        keypair,
+        "truncated",
+    )

@@ -97,3 +97,54 @@ def test_jitter_spreads_waits_below_the_cap() -> None:
     assert policy.delay(0, lambda: 0.5) == 0.25
     assert policy.delay(10, lambda: 1.0) == policy.max_delay
     assert policy.delay(3, lambda: 0.0) == 0.0
+
+
+def test_odd_retry_after_is_ignored_not_a_crash() -> None:
+    transport, time, _ = _transport(Reply(503, headers={"Retry-After": "\u00b2"}), Reply(200))
+    assert transport.request("POST", URL).status_code == 200
+    assert time.slept == [0.5]
+
+
+def test_tls_failures_are_not_retried_and_say_what_to_do() -> None:
+    bad = requests.exceptions.SSLError("certificate verify failed")
+    transport, time, _ = _transport(bad, Reply(200))
+    with pytest.raises(SalesforceUnavailable, match="TLS handshake") as caught:
+        transport.request("POST", URL)
+    assert "REQUESTS_CA_BUNDLE" in caught.value.hint
+    assert time.slept == []
+
+
+def test_a_body_trickling_in_is_cut_off_at_the_deadline() -> None:
+    """A real server that sends one byte every 0.2 s: per-read timeouts never fire."""
+    import socket
+    import threading
+    import time as real_time
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    stop = threading.Event()
+
+    def trickle() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+            while not stop.is_set():
+                try:
+                    connection.sendall(b"x")
+                except OSError:
+                    return
+                real_time.sleep(0.2)
+
+    threading.Thread(target=trickle, daemon=True).start()
+    url = f"http://127.0.0.1:{server.getsockname()[1]}/services/oauth2/token"
+    transport = Transport(requests.Session(), timeout=1.0, retry=RetryPolicy(attempts=1))
+    started = real_time.monotonic()
+    try:
+        with pytest.raises(SalesforceTimeout):
+            transport.request("POST", url)
+    finally:
+        stop.set()
+        server.close()
+    assert real_time.monotonic() - started < 3.0

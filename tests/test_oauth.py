@@ -92,7 +92,7 @@ def test_unknown_refusal_still_gets_a_hint() -> None:
         (400, b"Bad Request", {"Content-Type": "text/plain"}, "text/plain"),
         (200, b"[1,2]", JSON, "not Salesforce's JSON"),
         (200, b'{"scope":"api"}', JSON, "without access_token and instance_url"),
-        (302, b'{"x":1}', JSON, "not an OAuth error"),
+        (201, b'{"x":1}', JSON, "not an OAuth error"),
         (200, b"\xff\xfe", {"Content-Type": "application/octet-stream"}, "bytes"),
     ],
 )
@@ -111,3 +111,26 @@ def test_persistent_5xx_is_unavailable_not_a_refusal() -> None:
     with pytest.raises(SalesforceUnavailable, match="HTTP 503") as caught:
         client.jwt_bearer("a.b.c")
     assert caught.value.retryable
+
+
+def test_a_redirect_is_not_followed_and_names_where_it_pointed() -> None:
+    moved = Reply(307, b"", {"Location": "https://acme.my.salesforce.com/services/oauth2/token"})
+    session, adapter = scripted_session(moved, Reply(200, GOOD))
+    client = OAuthClient("https://login.salesforce.com", Transport(session))
+    with pytest.raises(
+        UpstreamProtocolError, match="redirecting to acme.my.salesforce.com"
+    ) as caught:
+        client.jwt_bearer("a.b.c")
+    assert len(adapter.sent) == 1, "the assertion was posted nowhere else"
+    assert "SFDC_LOGIN_URL" in caught.value.hint
+
+
+@pytest.mark.parametrize("issued_at", ["99999999999999999999", "\u00b2", "-5", "soon"])
+def test_odd_issued_at_falls_back_to_the_time_received(issued_at: str) -> None:
+    from datetime import UTC, datetime
+
+    from sfdc.tokens import token_from_response
+
+    received = datetime(2026, 11, 23, tzinfo=UTC)
+    token = token_from_response({**GOOD, "issued_at": issued_at}, received_at=received)
+    assert token.issued_at == received

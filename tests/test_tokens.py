@@ -115,3 +115,40 @@ def test_single_flight_shares_an_error_then_tries_again() -> None:
     assert all(r is boom for r in _pile_up(flight, failing, 20))
     assert len(calls) == 1
     assert flight.do(lambda: 7) == 7
+
+
+@pytest.mark.parametrize(
+    "instance_url",
+    [
+        "https://evil.example.com",
+        "http://acme.my.salesforce.com",
+        "https://salesforce.com.evil.example",
+        "https://user@acme.my.salesforce.com",
+        "http://127.0.0.1:8081",
+    ],
+)
+def test_tokens_bound_for_hosts_that_are_not_salesforce_are_refused(instance_url: str) -> None:
+    with pytest.raises(UpstreamProtocolError, match="not an https URL on a Salesforce host"):
+        token_from_response({**BODY, "instance_url": instance_url}, received_at=RECEIVED)
+
+
+@pytest.mark.parametrize(
+    "instance_url",
+    [
+        "https://acme.my.salesforce.com",
+        "https://acme--uat.sandbox.my.salesforce.com",
+        "https://na15.salesforce.com",
+        "https://acme.my.site.com",
+        "https://acme.lightning.force.com",
+        "https://acme.my.salesforce.mil",
+    ],
+)
+def test_salesforce_hosts_are_accepted(instance_url: str) -> None:
+    token = token_from_response({**BODY, "instance_url": instance_url}, received_at=RECEIVED)
+    assert token.instance_url == instance_url
+
+
+def test_loopback_only_when_the_login_url_is_loopback() -> None:
+    body = {**BODY, "instance_url": "http://127.0.0.1:8081", "id": "http://127.0.0.1:8081/id/1/2"}
+    token = token_from_response(body, received_at=RECEIVED, allow_loopback=True)
+    assert token.instance_url == "http://127.0.0.1:8081"
