@@ -118,7 +118,7 @@ def test_a_redirect_is_not_followed_and_names_where_it_pointed() -> None:
     session, adapter = scripted_session(moved, Reply(200, GOOD))
     client = OAuthClient("https://login.salesforce.com", Transport(session))
     with pytest.raises(
-        UpstreamProtocolError, match="redirecting to acme.my.salesforce.com"
+        UpstreamProtocolError, match=r"redirecting to acme\.my\.salesforce\.com"
     ) as caught:
         client.jwt_bearer("a.b.c")
     assert len(adapter.sent) == 1, "the assertion was posted nowhere else"
