@@ -82,7 +82,12 @@ def _port_free(port: int) -> None:
             )
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # run the same clean-up as Ctrl-C
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     for port in (PORT, EMULATOR_PORT):
         _port_free(port)
     api_key = _prepare()
@@ -106,8 +111,15 @@ def main() -> None:
         ],
         cwd=ROOT,
     )
+    # Settings left in the shell (a real key, a sandbox audience) would fight the
+    # throwaway ones; the local run uses only what it sets here.
+    inherited = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SFDC_", "VCAP_", "REDIS_URL", "PROMETHEUS_MULTIPROC_DIR"))
+    }
     env = {
-        **os.environ,
+        **inherited,
         "PATH": f"{Path(python).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "PORT": str(PORT),
         # Locally, listen on loopback only; on CF gunicorn binds 0.0.0.0:$PORT itself.
@@ -119,7 +131,6 @@ def main() -> None:
         "SFDC_CERTIFICATE_FILE": str(LOCAL / "certificate.pem"),
         "SFDC_API_KEYS": api_key,
     }
-    env.pop("VCAP_SERVICES", None)
     app = subprocess.Popen(["bash", "-c", _web_command()], cwd=ROOT, env=env)
     try:
         _wait_for(f"http://{HOST}:{EMULATOR_PORT}/_emulator/stats", emulator, "the emulator")
@@ -129,7 +140,7 @@ def main() -> None:
             f"\nThe token service is up on {base}, against the emulator on "
             f"http://{HOST}:{EMULATOR_PORT}.\n"
             f"  curl -s -H 'Authorization: Bearer {api_key}' {base}/token\n"
-            f"  http {base}/token 'Authorization:Bearer {api_key}'\n"
+            f"  http --ignore-stdin {base}/token 'Authorization:Bearer {api_key}'\n"
             f"  curl -s {base}/            # the demo page, live credentials redacted\n"
             "Ctrl-C stops both.\n",
             flush=True,

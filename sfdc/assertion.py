@@ -21,6 +21,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 # only a longer-lived secret if it leaks.
 ASSERTION_LIFETIME = timedelta(minutes=3)
 
+# Salesforce accepts an assertion somewhat past its exp (the tolerance is not
+# documented; research §1.3), and our clock may run ahead of Salesforce's. An
+# assertion counts as a live credential until this long after exp.
+LIVE_AFTER_EXP = timedelta(minutes=5)
+
 PRODUCTION_AUDIENCE = "https://login.salesforce.com"
 SANDBOX_AUDIENCE = "https://test.salesforce.com"
 
@@ -47,7 +52,7 @@ class Assertion:
 
     def is_live(self, now: datetime) -> bool:
         """Whether Salesforce could still accept it: a live assertion is a credential."""
-        return now < self.expires_at
+        return now < self.expires_at + LIVE_AFTER_EXP
 
     @property
     def fingerprint(self) -> str:

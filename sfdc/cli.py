@@ -43,6 +43,7 @@ def main() -> None:
 
 def _write_secret(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # O_CREAT's mode does not apply to a file that already exists
     with os.fdopen(fd, "w") as handle:
         handle.write(text)
 
@@ -52,9 +53,9 @@ def _write_secret(path: Path, text: str) -> None:
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=".",
+    default="secrets",
     show_default=True,
-    help="Directory for the three files.",
+    help="Directory for the three files (git and cf push ignore secrets/).",
 )
 @click.option("--common-name", default="sfdc-token-service", show_default=True)
 @click.option(
@@ -113,7 +114,8 @@ def keygen(
     click.echo(f"     cf create-service credhub default {service} -c {json_path}")
     click.echo(f"     cf bind-service APP {service}   # or list it under services: in manifest.yml")
     if api_key:
-        click.echo(f"   Callers authenticate with the api_keys value in {json_path}.")
+        click.echo(f"   Callers send the api_keys value from {json_path} as a Bearer token:")
+        click.echo("   copy it into your secret store now, CredHub will not show it again.")
     click.echo(f"3. Delete {key_path} and {json_path} once CredHub holds them.")
 
 

@@ -12,7 +12,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from sfdc.assertion import ASSERTION_LIFETIME, Signer, claims
+from sfdc.assertion import ASSERTION_LIFETIME, LIVE_AFTER_EXP, Signer, claims
 from tests.conftest import KeyPair
 
 NOW = datetime(2026, 11, 23, 12, 0, 0, 750000, tzinfo=UTC)
@@ -73,11 +73,11 @@ def test_signature_does_not_verify_with_another_certificate(
         )
 
 
-def test_assertion_is_live_until_exp_and_not_after(keypair: KeyPair) -> None:
+def test_assertion_stays_live_past_exp_by_the_skew_margin(keypair: KeyPair) -> None:
     assertion = Signer(keypair.key).sign(claims(NOW, issuer="k", subject="s", audience="a"))
     assert assertion.is_live(NOW)
-    assert assertion.is_live(assertion.expires_at - timedelta(seconds=1))
-    assert not assertion.is_live(assertion.expires_at)
+    assert assertion.is_live(assertion.expires_at + LIVE_AFTER_EXP - timedelta(seconds=1))
+    assert not assertion.is_live(assertion.expires_at + LIVE_AFTER_EXP)
 
 
 def test_repr_hides_the_signed_token(keypair: KeyPair) -> None:

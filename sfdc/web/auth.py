@@ -44,9 +44,10 @@ def caller_is_trusted(api_keys: frozenset[str]) -> bool:
     if not matched:
         raise _unauthorized(
             "The API key is not valid." if api_keys else "This service has no API keys configured.",
-            "Use a key from SFDC_API_KEYS."
+            "Use a key from SFDC_API_KEYS (or the bound credential's api_keys)."
             if api_keys
-            else "Set SFDC_API_KEYS on the service to hand out live credentials.",
+            else "Set SFDC_API_KEYS, or api_keys in the bound credential, to hand out live "
+            "credentials.",
         )
     return True
 

@@ -17,8 +17,13 @@ from sfdc.errors import SfdcError
 log = logging.getLogger(__name__)
 
 
-def _reply(status: int, body: dict[str, object]) -> tuple[Response, int]:
+def _reply(
+    status: int, body: dict[str, object], headers: list[tuple[str, str]] | None = None
+) -> tuple[Response, int]:
     response = jsonify(body)
+    for name, value in headers or []:
+        if name.lower() != "content-type":
+            response.headers[name] = value
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="sfdc-token-service"'
     return response, status
@@ -38,6 +43,7 @@ def _http_error(exc: HTTPException) -> tuple[Response, int]:
             "hint": "See the README's endpoint table for what this service serves.",
             "retryable": False,
         },
+        exc.get_headers(),  # e.g. Allow on a 405
     )
 
 

@@ -13,6 +13,7 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
+from sfdc.assertion import ASSERTION_LIFETIME, LIVE_AFTER_EXP
 from tests.conftest import CONSUMER_KEY, USERNAME, FakeClock, KeyPair
 from tests.emulated import stats
 from tests.web.conftest import AUTH
@@ -69,7 +70,9 @@ def test_expired_assertion_is_shown_but_the_token_never_is(
     client: FlaskClient, live_clock: FakeClock
 ) -> None:
     client.get("/")
-    live_clock.advance(timedelta(minutes=3, seconds=1))
+    live_clock.advance(ASSERTION_LIFETIME + LIVE_AFTER_EXP - timedelta(seconds=1))
+    assert client.get("/").get_json()["target_payload"] == "REDACTED", "still within the skew"
+    live_clock.advance(timedelta(seconds=1))
     body = client.get("/").get_json()
     assert body["signed_claim"] != "REDACTED"
     assert body["target_payload"].endswith(body["signed_claim"])

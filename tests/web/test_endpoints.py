@@ -152,6 +152,7 @@ def test_unknown_paths_and_methods_get_the_error_shape(client: FlaskClient) -> N
     wrong = client.post("/healthz")
     assert wrong.status_code == 405
     assert wrong.get_json()["error"] == "method_not_allowed"
+    assert wrong.headers["Allow"].startswith(("GET", "HEAD", "OPTIONS"))
 
 
 def test_a_bug_is_a_500_without_a_trace(app: Flask) -> None:
