@@ -24,3 +24,9 @@ for stale in _metrics_dir.glob("*.db"):
 
 def child_exit(server, worker):  # type: ignore[no-untyped-def]  # gunicorn's hook signature
     multiprocess.mark_process_dead(worker.pid)
+
+
+def when_ready(server):  # type: ignore[no-untyped-def]
+    # With --preload the master imported the app and so created gauge files at
+    # their default 0; it never serves a request, so its values must not count.
+    multiprocess.mark_process_dead(os.getpid())

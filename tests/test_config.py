@@ -389,3 +389,126 @@ def test_truncated_key_says_so(seed_env: dict[str, str], keypair: KeyPair) -> No
         keypair,
         "truncated",
     )
+
+
+# --- the shared cache's Redis, found through VCAP_SERVICES or REDIS_URL --------------
+
+
+def _with_redis(keypair: KeyPair, *redis_bindings: dict[str, Any]) -> dict[str, str]:
+    vcap = json.loads(seed_vcap(keypair, consumer_key="k", username="u"))
+    for binding in redis_bindings:
+        vcap.setdefault(binding["label"], []).append(binding)
+    return {"VCAP_SERVICES": json.dumps(vcap)}
+
+
+def test_no_redis_means_the_process_cache(seed_env: dict[str, str]) -> None:
+    assert load_settings(seed_env).redis is None
+
+
+def test_redis_found_by_label_with_string_port_and_password(keypair: KeyPair) -> None:
+    binding = {
+        "name": "cache",
+        "label": "p-redis",
+        "tags": ["pivotal", "redis"],
+        "credentials": {"host": "10.0.4.30", "port": "45470", "password": "p@ss/word"},
+    }
+    settings = load_settings(_with_redis(keypair, binding))
+    assert settings.redis is not None
+    assert settings.redis.url == "redis://:p%40ss%2Fword@10.0.4.30:45470/0"
+    assert settings.redis.source == "service 'cache'"
+    assert "p@ss" not in repr(settings)
+
+
+def test_redis_found_by_tag_uses_tls_port_when_offered(keypair: KeyPair) -> None:
+    binding = {
+        "name": "tokens",
+        "label": "p.redis",
+        "tags": ["redis", "on-demand"],
+        "credentials": {
+            "host": "q-s0.redis.bosh",
+            "port": 6379,
+            "tls_port": 16379,
+            "password": "pw",
+        },
+    }
+    settings = load_settings(_with_redis(keypair, binding))
+    assert settings.redis is not None
+    assert settings.redis.tls
+    assert settings.redis.url == "rediss://:pw@q-s0.redis.bosh:16379/0"
+
+
+def test_redis_uri_in_credentials_is_used_as_is(keypair: KeyPair) -> None:
+    binding = {
+        "name": "rc",
+        "label": "rediscloud",
+        "tags": [],
+        "credentials": {"uri": "rediss://default:pw@redis.example.com:1234"},
+    }
+    settings = load_settings(_with_redis(keypair, binding))
+    assert settings.redis is not None
+    assert settings.redis.url == "rediss://default:pw@redis.example.com:1234"
+
+
+def test_redis_url_wins_over_bindings(keypair: KeyPair) -> None:
+    binding = {
+        "name": "cache",
+        "label": "p-redis",
+        "tags": [],
+        "credentials": {"host": "10.0.0.1", "port": 6379},
+    }
+    env = {**_with_redis(keypair, binding), "REDIS_URL": "redis://127.0.0.1:6379/3"}
+    settings = load_settings(env)
+    assert settings.redis is not None
+    assert (settings.redis.url, settings.redis.source) == ("redis://127.0.0.1:6379/3", "REDIS_URL")
+
+
+def test_several_redis_bindings_need_a_name(keypair: KeyPair) -> None:
+    one = {"name": "a", "label": "p-redis", "tags": [], "credentials": {"host": "h1", "port": 1}}
+    two = {"name": "b", "label": "p-redis", "tags": [], "credentials": {"host": "h2", "port": 2}}
+    env = _with_redis(keypair, one, two)
+    _refused(env, keypair, "Several Redis services are bound: a, b")
+    settings = load_settings({**env, "SFDC_REDIS_SERVICE": "b"})
+    assert settings.redis is not None
+    assert "h2" in settings.redis.url
+
+
+@pytest.mark.parametrize(
+    ("credentials", "match"),
+    [
+        ({"port": 6379, "password": "secret-pw"}, "has no host"),
+        ({"host": "h", "port": "six", "password": "secret-pw"}, "not a number"),
+    ],
+)
+def test_broken_redis_binding(keypair: KeyPair, credentials: dict[str, Any], match: str) -> None:
+    binding = {"name": "cache", "label": "p-redis", "tags": [], "credentials": credentials}
+    error = _refused(_with_redis(keypair, binding), keypair, match)
+    assert "secret-pw" not in str(error)
+
+
+def test_bad_redis_url(seed_env: dict[str, str], keypair: KeyPair) -> None:
+    _refused({**seed_env, "REDIS_URL": "http://cache:6379"}, keypair, "REDIS_URL")
+
+
+@pytest.mark.parametrize(
+    ("raw", "ok"),
+    [("599", False), ("600", True), ("86400", True), ("86401", False), ("an hour", False)],
+)
+def test_token_max_age_bounds(
+    seed_env: dict[str, str], keypair: KeyPair, raw: str, ok: bool
+) -> None:
+    env = {**seed_env, "SFDC_TOKEN_MAX_AGE": raw}
+    if ok:
+        assert load_settings(env).token_max_age.total_seconds() == float(raw)
+    else:
+        _refused(env, keypair, "SFDC_TOKEN_MAX_AGE")
+
+
+def test_consumer_secret_from_the_credential_is_not_shown(keypair: KeyPair) -> None:
+    env = {
+        "VCAP_SERVICES": seed_vcap(
+            keypair, consumer_key="k", username="u", consumer_secret="cs-0123456789"
+        )
+    }
+    settings = load_settings(env)
+    assert settings.consumer_secret == "cs-0123456789"
+    assert "cs-0123456789" not in repr(settings)

@@ -161,3 +161,45 @@ def test_staged_app_serves_a_token_from_the_emulator(staged: Path, keypair: KeyP
     assert "GET / HTTP/1.1" in output, "access log on stdout, as the buildpack configures"
     assert token not in output
     assert keypair.key_body[:40] not in output
+
+
+def test_metrics_sum_over_gunicorn_workers_sharing_redis(
+    keypair: KeyPair, shared_redis: tuple[str, str], tmp_path: Path
+) -> None:
+    from tests.web.test_metrics import sample
+
+    url_redis, prefix = shared_redis
+    port = free_port()
+    with running_emulator(emulator_config(keypair)) as emulator:
+        env = {
+            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "PORT": str(port),
+            "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
+            "WEB_CONCURRENCY": "3",
+            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+            "VCAP_SERVICES": seed_vcap(keypair),
+            "SFDC_CONSUMER_KEY": CONSUMER_KEY,
+            "SFDC_USERNAME": USERNAME,
+            "SFDC_LOGIN_URL": emulator.url,
+            "SFDC_API_KEYS": API_KEY,
+            "REDIS_URL": url_redis,
+            "SFDC_CACHE_PREFIX": prefix,
+        }
+        process = start(ROOT, env)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_healthy(base, process)
+            auth = {"Authorization": f"Bearer {API_KEY}"}
+            for _ in range(30):  # new connections, spread over the workers
+                assert requests.get(f"{base}/token", headers=auth, timeout=10).status_code == 200
+            text = requests.get(f"{base}/metrics", timeout=10).text
+            exchanges = stats(emulator.url)["token_requests"]
+        finally:
+            stop(process)
+    lookups = sample(text, "sfdc_token_cache_lookups_total", layer="process", result="hit")
+    lookups += sample(text, "sfdc_token_cache_lookups_total", layer="process", result="miss")
+    assert lookups == 30, "every worker's lookups are in one scrape"
+    assert sample(text, "sfdc_token_exchanges_total", outcome="ok") == 1
+    assert exchanges == 1, "three workers, one exchange: they share the token through Redis"
+    assert sample(text, "sfdc_redis_up") == 1
