@@ -6,6 +6,10 @@ compares two things measured side by side, interleaved, in the same run.
 1. Signing one assertion vs a bare RSA-SHA256 signature with the same key
    (target <= 1.2x), and, for scale, passing the PEM to PyJWT on every call.
 2. Cached `/` throughput vs `/healthz` in the same gunicorn (Procfile command).
+3. 200 concurrent cold `/token` requests across 4 workers sharing Redis: how
+   many token exchanges the emulator counts (target 1).
+4. Cached `/token` throughput vs `/healthz`, 4 workers with Redis (target >= 0.8).
+5. Requests failed while Redis is stopped for 10 s under load (target 0).
 """
 
 from __future__ import annotations
@@ -17,10 +21,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import timeit
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import hashes, serialization
@@ -32,6 +40,8 @@ sys.path.insert(0, str(ROOT))
 from sfdc.assertion import Signer, claims  # noqa: E402
 from sfdc.emulator import EmulatorConfig, running_emulator  # noqa: E402
 from sfdc.keygen import generate  # noqa: E402
+from tests.deploy import free_port  # noqa: E402
+from tests.redis_support import SHARED_URL, PrivateRedis, delete_prefix, unique_prefix  # noqa: E402
 
 API_KEY = "bench-api-key-0123456789abcdef"
 CONSUMER_KEY = "bench-consumer-key"
@@ -79,36 +89,50 @@ def bench_signing() -> None:
     )
 
 
-def _load(
-    port: int, path: str, headers: dict[str, str], seconds: float, out: multiprocessing.Queue[int]
-) -> None:
+def _load(port: int, path: str, headers: dict[str, str], seconds: float, out: Any) -> None:
+    """One client process: keep-alive requests until ``seconds`` pass; (ok, failed) out."""
+    ok = failed = 0
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    done, deadline = 0, time.monotonic() + seconds
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        connection.request("GET", path, headers=headers)
-        response = connection.getresponse()
-        response.read()
-        if response.status != 200:
-            raise SystemExit(f"{path} answered {response.status}")
-        done += 1
-    out.put(done)
+        try:
+            connection.request("GET", path, headers=headers)
+            response = connection.getresponse()
+            response.read()
+        except OSError:
+            failed += 1
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            continue
+        if response.status == 200:
+            ok += 1
+        else:
+            failed += 1
+    out.put((ok, failed))
 
 
-def throughput(
+def load(
     port: int, path: str, headers: dict[str, str], seconds: float = 3.0, clients: int = 4
-) -> float:
-    """Requests per second from ``clients`` keep-alive connections in separate processes."""
-    queue: multiprocessing.Queue[int] = multiprocessing.Queue()
+) -> tuple[int, int]:
+    """(ok, failed) requests from ``clients`` keep-alive connections in separate processes."""
+    queue: Any = multiprocessing.Queue()
     workers = [
         multiprocessing.Process(target=_load, args=(port, path, headers, seconds, queue))
         for _ in range(clients)
     ]
     for worker in workers:
         worker.start()
-    total = sum(queue.get(timeout=seconds + 30) for _ in workers)
+    results = [queue.get(timeout=seconds + 60) for _ in workers]
     for worker in workers:
         worker.join()
-    return total / seconds
+    return sum(r[0] for r in results), sum(r[1] for r in results)
+
+
+def throughput(port: int, path: str, headers: dict[str, str], seconds: float = 3.0) -> float:
+    ok, failed = load(port, path, headers, seconds)
+    if failed:
+        raise SystemExit(f"{failed} requests to {path} failed during a throughput run")
+    return ok / seconds
 
 
 def _web_command() -> str:
@@ -117,6 +141,43 @@ def _web_command() -> str:
         for line in (ROOT / "Procfile").read_text().splitlines()
         if line.startswith("web:")
     )
+
+
+@contextmanager
+def served(emulator_url: str, pair: Any, workers: int, **extra: str) -> Iterator[int]:
+    """The app, started with the Procfile's command, against the emulator; yields its port."""
+    with tempfile.TemporaryDirectory() as tmp:
+        Path(tmp, "key.pem").write_text(pair.private_key_pem)
+        Path(tmp, "cert.pem").write_text(pair.certificate_pem)
+        port = free_port()
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SFDC_", "REDIS_"))},
+            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+            "PORT": str(port),
+            "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
+            "WEB_CONCURRENCY": str(workers),
+            "PROMETHEUS_MULTIPROC_DIR": f"{tmp}/metrics",
+            "SFDC_CONSUMER_KEY": CONSUMER_KEY,
+            "SFDC_USERNAME": USERNAME,
+            "SFDC_LOGIN_URL": emulator_url,
+            "SFDC_PRIVATE_KEY_FILE": f"{tmp}/key.pem",
+            "SFDC_CERTIFICATE_FILE": f"{tmp}/cert.pem",
+            "SFDC_API_KEYS": API_KEY,
+            **extra,
+        }
+        app = subprocess.Popen(
+            ["bash", "-c", _web_command()],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            _wait(port, app)
+            yield port
+        finally:
+            app.terminate()
+            app.wait(15)
 
 
 def _wait(port: int, process: subprocess.Popen[bytes]) -> None:
@@ -134,58 +195,109 @@ def _wait(port: int, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit("the app did not start")
 
 
-def bench_root_vs_healthz() -> None:
-    pair = generate("bench", datetime.now(UTC))
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        running_emulator(
-            EmulatorConfig(
-                consumer_key=CONSUMER_KEY,
-                certificate_pem=pair.certificate_pem.encode(),
-                usernames=(USERNAME,),
-            )
-        ) as emulator,
-    ):
-        Path(tmp, "key.pem").write_text(pair.private_key_pem)
-        Path(tmp, "cert.pem").write_text(pair.certificate_pem)
-        port = 18000 + os.getpid() % 1000
-        env = {
-            **os.environ,
-            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-            "PORT": str(port),
-            "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
-            "SFDC_CONSUMER_KEY": CONSUMER_KEY,
-            "SFDC_USERNAME": USERNAME,
-            "SFDC_LOGIN_URL": emulator.url,
-            "SFDC_PRIVATE_KEY_FILE": f"{tmp}/key.pem",
-            "SFDC_CERTIFICATE_FILE": f"{tmp}/cert.pem",
-            "SFDC_API_KEYS": API_KEY,
-        }
-        app = subprocess.Popen(
-            ["bash", "-c", _web_command()],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+def _emulator(pair: Any) -> Any:
+    return running_emulator(
+        EmulatorConfig(
+            consumer_key=CONSUMER_KEY,
+            usernames=(USERNAME,),
+            certificate_pem=pair.certificate_pem.encode(),
         )
-        try:
-            _wait(port, app)
-            throughput(port, "/", {}, seconds=1.0)  # warm every worker's cache
-            ratios = []
-            for _ in range(3):
-                health = throughput(port, "/healthz", {})
-                root = throughput(port, "/", {})
-                ratios.append(root / health)
+    )
+
+
+def _ratio(port: int, path: str, headers: dict[str, str]) -> tuple[float, float, float]:
+    """Median throughput of ``path`` over /healthz, interleaved runs; (ratio, path, healthz)."""
+    throughput(port, path, headers, seconds=1.0)  # warm every worker
+    ratios = []
+    for _ in range(3):
+        health = throughput(port, "/healthz", {})
+        measured = throughput(port, path, headers)
+        ratios.append(measured / health)
+    return statistics.median(ratios), measured, health
+
+
+def bench_root_vs_healthz(pair: Any) -> None:
+    with _emulator(pair) as emulator, served(emulator.url, pair, workers=2) as port:
+        ratio, root, health = _ratio(port, "/", {})
+        print(
+            f"cached /: {ratio:.2f}x the throughput of /healthz, 2 workers, no Redis "
+            f"(last run {root:.0f} vs {health:.0f} req/s; "
+            f"{emulator.state.token_requests} token exchange(s) for all of it)"
+        )
+
+
+def bench_shared_cache(pair: Any) -> None:
+    prefix = unique_prefix()
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    try:
+        with (
+            _emulator(pair) as emulator,
+            served(
+                emulator.url, pair, workers=4, REDIS_URL=SHARED_URL, SFDC_CACHE_PREFIX=prefix
+            ) as port,
+        ):
+            barrier = threading.Barrier(200)
+            statuses: list[int] = []
+
+            def cold() -> None:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                barrier.wait()
+                connection.request("GET", "/token", headers=auth)
+                statuses.append(connection.getresponse().status)
+
+            threads = [threading.Thread(target=cold) for _ in range(200)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(90)
             print(
-                f"cached /: {statistics.median(ratios):.2f}x the throughput of /healthz "
-                f"(last run {root:.0f} vs {health:.0f} req/s; "
-                f"{emulator.state.token_requests} token exchange(s) for all of it)"
+                f"cold start: 200 concurrent /token across 4 workers -> "
+                f"{emulator.state.token_requests} token exchange(s) "
+                f"({statuses.count(200)} answered 200; the original demo: 200 exchanges)"
             )
-        finally:
-            app.terminate()
-            app.wait(15)
+            ratio, token, health = _ratio(port, "/token", auth)
+            print(
+                f"cached /token: {ratio:.2f}x the throughput of /healthz, 4 workers, Redis "
+                f"(target >= 0.8; last run {token:.0f} vs {health:.0f} req/s)"
+            )
+    finally:
+        delete_prefix(SHARED_URL, prefix)
+
+
+def bench_redis_outage(pair: Any) -> None:
+    redis_server = PrivateRedis()
+    redis_server.start()
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    try:
+        with (
+            _emulator(pair) as emulator,
+            served(emulator.url, pair, workers=4, REDIS_URL=redis_server.url) as port,
+        ):
+            throughput(port, "/token", auth, seconds=1.0)
+            before = emulator.state.token_requests
+            result: list[tuple[int, int]] = []
+            loader = threading.Thread(
+                target=lambda: result.append(load(port, "/token", auth, seconds=18.0))
+            )
+            loader.start()
+            time.sleep(4)
+            redis_server.stop()
+            time.sleep(10)
+            redis_server.start()
+            loader.join(120)
+            ok, failed = result[0]
+            print(
+                f"Redis stopped for 10 s under load: {failed} of {ok + failed} requests "
+                f"failed (target 0); {emulator.state.token_requests - before} token "
+                "exchange(s) meanwhile (Redis came back empty)"
+            )
+    finally:
+        redis_server.stop()
 
 
 if __name__ == "__main__":
+    keys = generate("bench", datetime.now(UTC))
     bench_signing()
-    bench_root_vs_healthz()
+    bench_root_vs_healthz(keys)
+    bench_shared_cache(keys)
+    bench_redis_outage(keys)
