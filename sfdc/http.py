@@ -15,6 +15,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import requests
 from requests.structures import CaseInsensitiveDict
@@ -165,6 +166,47 @@ class Transport:
                 return reply
             log.warning("salesforce answered %s at %s; retrying", reply.status_code, url)
         raise AssertionError("unreachable: the last attempt always returns or raises")
+
+    def open(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        data: bytes | None = None,
+    ) -> requests.Response:
+        """A streamed response for the API proxy: one attempt, body left unread.
+
+        No retries: a POST or PATCH that may have reached Salesforce must not be
+        sent again on a guess (re-authentication replays are decided upstream).
+        The read timeout applies per read, so a large download is not cut off.
+        """
+        try:
+            return self.session.request(
+                method,
+                url,
+                headers=headers,
+                data=data,
+                timeout=(self.timeout, self.timeout),
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.Timeout as exc:
+            raise SalesforceTimeout(
+                f"Salesforce did not answer {method} {urlsplit(url).path} within "
+                f"{self.timeout:g} s.",
+                hint="Retry later, or raise SFDC_HTTP_TIMEOUT if calls are merely slow.",
+            ) from exc
+        except requests.exceptions.SSLError as exc:
+            raise _unreachable(url, exc, 1) from exc
+        except requests.ConnectionError as exc:
+            raise _unreachable(url, exc, 1) from exc
+        except requests.RequestException as exc:
+            raise UpstreamProtocolError(
+                f"The request to {urlsplit(url).hostname} could not be sent "
+                f"({type(exc).__name__}).",
+                hint="Check the path and headers of the request.",
+            ) from exc
 
     def _attempt(
         self,

@@ -14,12 +14,16 @@ from flask import Flask, Response
 
 from sfdc.config import Settings, load_settings
 from sfdc.flow import Clock, TokenService, utc_now
-from sfdc.web import demo, errors, health, metrics, tokens
+from sfdc.web import connection, demo, errors, health, metrics, proxy, tokens
 from sfdc.web.extension import KEY
 
 log = logging.getLogger(__name__)
 
 __all__ = ["create_app"]
+
+# Salesforce's REST API takes request bodies up to about 50 MB (composite and
+# blob inserts); larger ones are refused with 413 before they are buffered.
+MAX_PROXIED_BODY = 64 * 1024 * 1024
 
 
 def _no_store(response: Response) -> Response:
@@ -54,7 +58,12 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions[KEY] = TokenService(settings, session=session, clock=clock)
     errors.init_app(app)
-    for blueprint in (demo.bp, health.bp, metrics.bp, tokens.bp):
+    # The proxy must see '//host' paths to refuse them, not have them merged away.
+    app.url_map.merge_slashes = False
+    app.url_map.converters["anypath"] = proxy.AnyPath
+    # Proxied bodies are buffered once so a re-authenticated request can be replayed.
+    app.config["MAX_CONTENT_LENGTH"] = MAX_PROXIED_BODY
+    for blueprint in (connection.bp, demo.bp, health.bp, metrics.bp, proxy.bp, tokens.bp):
         app.register_blueprint(blueprint)
     app.after_request(_no_store)
     return app

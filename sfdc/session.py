@@ -1,0 +1,131 @@
+"""Calling Salesforce with the service's token, re-authenticating once when it is rejected.
+
+Salesforce signals a dead session as HTTP 401 with ``errorCode``
+``INVALID_SESSION_ID`` from the REST API, and as HTTP 403 ``Bad_OAuth_Token``
+from the identity and userinfo URLs (research §5.3, §6). Other 401s (a bad
+header, a permission problem) are not session problems and are returned as
+they are. On a session rejection the token is dropped (only if it is still
+the current one), a fresh one obtained, and the request replayed once, body
+included. Never more than once: if Salesforce also rejects a brand-new
+token, asking again would only loop and burn the login quota.
+
+``SalesforceAuth`` is a ``requests`` auth for Python apps that would rather
+not take the extra hop through the service; ``SalesforceSession`` adds the
+service's timeouts, relative URLs and error types.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Protocol
+from urllib.parse import urljoin
+
+import requests
+from requests.auth import AuthBase
+
+from sfdc.errors import SalesforceTimeout, SalesforceUnavailable, UpstreamProtocolError
+from sfdc.exchange import Exchange
+from sfdc.http import DEFAULT_TIMEOUT, new_session
+
+
+class TokenSource(Protocol):
+    """What re-authentication needs: the current exchange, and a way to report it dead."""
+
+    def current(self) -> Exchange: ...
+
+    def rejected(self, exchange: Exchange) -> bool: ...
+
+
+def is_session_rejection(status: int, body: bytes) -> bool:
+    """Whether an answer means "this access token is dead", so a new one can help."""
+    if status == 403:
+        return body.strip() == b"Bad_OAuth_Token"
+    if status != 401:
+        return False
+    if b"<errorCode>INVALID_SESSION_ID</errorCode>" in body:
+        return True
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return False
+    errors = document if isinstance(document, list) else [document]
+    return any(isinstance(e, dict) and e.get("errorCode") == "INVALID_SESSION_ID" for e in errors)
+
+
+class SalesforceAuth(AuthBase):
+    """``requests`` auth: the current token as Bearer, one re-authentication on rejection."""
+
+    def __init__(self, tokens: TokenSource) -> None:
+        self.tokens = tokens
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        exchange = self.tokens.current()
+        request.headers["Authorization"] = f"Bearer {exchange.token.access_token}"
+        request.register_hook("response", self._on_response(exchange))  # type: ignore[no-untyped-call]
+        return request
+
+    def _on_response(self, exchange: Exchange) -> Any:
+        def hook(response: requests.Response, **kwargs: Any) -> requests.Response:
+            if response.status_code not in (401, 403) or response.request is None:
+                return response
+            if not is_session_rejection(response.status_code, response.content):
+                return response
+            self.tokens.rejected(exchange)
+            fresh = self.tokens.current()
+            replay = response.request.copy()
+            replay.headers["Authorization"] = f"Bearer {fresh.token.access_token}"
+            response.close()
+            # Sent through the adapter, not the session: response hooks do not
+            # run on the replay, so a rejected fresh token is returned, not retried.
+            connection = response.connection
+            again: requests.Response = connection.send(replay, **kwargs)
+            again.history.append(response)
+            again.request = replay
+            return again
+
+        return hook
+
+
+class SalesforceSession(requests.Session):
+    """A ``requests.Session`` for one org: relative URLs, timeouts, re-authentication.
+
+    ``session.get("/services/data/v60.0/limits")`` goes to the token's
+    ``instance_url``. Connection failures and timeouts raise the service's
+    ``SalesforceUnavailable`` / ``SalesforceTimeout``; HTTP errors are returned
+    as responses, as with plain ``requests``.
+    """
+
+    def __init__(self, tokens: TokenSource | None = None, *, timeout: float = DEFAULT_TIMEOUT):
+        super().__init__()
+        if tokens is None:
+            from sfdc.config import load_settings
+            from sfdc.flow import TokenService
+
+            tokens = TokenService(load_settings())
+        self.tokens = tokens
+        self.timeout = timeout
+        self.auth = SalesforceAuth(tokens)
+        self.headers.update(new_session().headers)
+
+    def request(  # type: ignore[override]
+        self, method: str, url: str, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        if not url.startswith(("https://", "http://")):
+            url = urljoin(self.tokens.current().token.instance_url + "/", url.lstrip("/"))
+        kwargs.setdefault("timeout", self.timeout)
+        kwargs.setdefault("allow_redirects", False)
+        try:
+            return super().request(method, url, *args, **kwargs)
+        except requests.Timeout as exc:
+            raise SalesforceTimeout(
+                f"Salesforce did not answer {method} {url} within {self.timeout:g} s.",
+                hint="Retry later, or pass a larger timeout.",
+            ) from exc
+        except requests.ConnectionError as exc:
+            raise SalesforceUnavailable(
+                f"Could not reach {url}.", hint="Check the network path to Salesforce."
+            ) from exc
+        except requests.RequestException as exc:
+            raise UpstreamProtocolError(
+                f"{method} {url} failed ({type(exc).__name__}).", hint="Check the request."
+            ) from exc

@@ -1,0 +1,112 @@
+"""``/api/<path>``: Salesforce's REST API through the service's token, streamed.
+
+The caller's request (method, query string, body, content type) goes to
+``{instance_url}/services/<path>`` with our token instead of their API key.
+The body is read once so it can be replayed: on 401 ``INVALID_SESSION_ID``
+the token is dropped (only if still current), a fresh one obtained (one
+exchange however many callers fail together), and the request sent once more.
+Salesforce's answer streams back in 64 KiB pieces, undecoded, so a large
+download never sits whole in memory. The rules on paths and headers are in
+``sfdc.proxy``.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+
+import requests
+from flask import Blueprint, Response, request
+from werkzeug.routing import PathConverter
+
+from sfdc.exchange import Exchange
+from sfdc.flow import TokenService
+from sfdc.proxy import METHODS, check_path, request_headers, response_headers, target_url
+from sfdc.session import is_session_rejection
+from sfdc.web.auth import require_api_key
+from sfdc.web.extension import token_service
+
+bp = Blueprint("proxy", __name__)
+
+
+class AnyPath(PathConverter):
+    """Matches any path, even '//host' or one holding CR/LF, so the proxy can refuse it
+    with a 400 saying why instead of werkzeug answering 404."""
+
+    regex = r"[\s\S]*"
+    part_isolating = False  # werkzeug infers True for a regex without a slash
+
+
+CHUNK = 64 * 1024
+PREFIX = "/api/"
+
+
+def _raw_target() -> tuple[str, str]:
+    """The path after /api/ and the query string, exactly as the caller encoded them."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
+    if "://" in raw.split("?", 1)[0][:10]:  # absolute-form request target
+        raw = "/" + raw.split("://", 1)[1].split("/", 1)[-1]
+    path, _, query = raw.partition("?")
+    if not path.startswith(PREFIX):  # no raw URI from the server: rebuild it
+        path, query = request.path, request.query_string.decode("latin-1")
+    return path[len(PREFIX) :], query
+
+
+def _send(
+    service: TokenService, exchange: Exchange, url: str, body: bytes | None
+) -> requests.Response:
+    headers = request_headers(request.headers.items())
+    headers.setdefault("Accept-Encoding", "identity")  # relay bytes as the caller asked for them
+    headers["Authorization"] = f"Bearer {exchange.token.access_token}"
+    return service.transport.open(request.method, url, headers=headers, data=body)
+
+
+def _small_body(upstream: requests.Response) -> tuple[bytes, bytes]:
+    """(bytes as sent, bytes decoded) of an error answer, to inspect and still relay."""
+    raw = upstream.raw.read(decode_content=False)
+    encoding = upstream.headers.get("Content-Encoding", "").lower()
+    try:
+        if encoding in ("gzip", "deflate"):
+            return raw, zlib.decompress(raw, zlib.MAX_WBITS | 32)
+    except zlib.error:
+        pass
+    return raw, raw
+
+
+def _stream(upstream: requests.Response) -> Iterator[bytes]:
+    yield from upstream.raw.stream(CHUNK, decode_content=False)
+
+
+@bp.route("/api/<anypath:path>", methods=METHODS)
+def forward(path: str) -> Response:
+    service = token_service()
+    require_api_key(service.settings.api_keys)
+    raw_path, raw_query = _raw_target()
+    check_path(path)  # as the server decoded it, too
+    exchange = service.current()
+    url = target_url(
+        exchange.token.instance_url,
+        raw_path,
+        raw_query,
+        allow_loopback=service.settings.login_is_loopback,
+    )
+    body = request.get_data() or None
+    upstream = _send(service, exchange, url, body)
+    content: bytes | None = None
+    if upstream.status_code == 401:
+        content, decoded = _small_body(upstream)
+        if is_session_rejection(401, decoded):
+            upstream.close()
+            service.rejected(exchange)
+            # Once: if Salesforce refuses a brand-new token too, that answer is final.
+            upstream = _send(service, service.current(), url, body)
+            content = None
+    headers = response_headers(upstream.headers)
+    if content is not None or request.method == "HEAD":
+        upstream.close()
+        return Response(content or b"", status=upstream.status_code, headers=headers)
+    relayed = Response(
+        _stream(upstream), status=upstream.status_code, headers=headers, direct_passthrough=True
+    )
+    relayed.call_on_close(upstream.close)
+    return relayed
