@@ -22,6 +22,7 @@ from sfdc.flow import JwtBearerFlow, TokenService
 from sfdc.http import DEFAULT_TIMEOUT, RetryPolicy, Transport
 from sfdc.oauth import OAuthClient, TokenResponse
 from sfdc.provider import TokenProvider
+from sfdc.session import SalesforceAuth, SalesforceSession, is_session_rejection
 from sfdc.tokens import Freshness, Token
 
 __all__ = [
@@ -35,7 +36,9 @@ __all__ = [
     "OAuthClient",
     "RequestError",
     "RetryPolicy",
+    "SalesforceAuth",
     "SalesforceRefusal",
+    "SalesforceSession",
     "SalesforceTimeout",
     "SalesforceUnavailable",
     "Settings",
@@ -49,5 +52,6 @@ __all__ = [
     "UpstreamError",
     "UpstreamProtocolError",
     "claims",
+    "is_session_rejection",
     "load_settings",
 ]

@@ -83,6 +83,7 @@ def forward(path: str) -> Response:
     require_api_key(service.settings.api_keys)
     raw_path, raw_query = _raw_target()
     check_path(path)  # as the server decoded it, too
+    body = request.get_data() or None  # before any exchange: a 413 costs no login
     exchange = service.current()
     url = target_url(
         exchange.token.instance_url,
@@ -90,7 +91,6 @@ def forward(path: str) -> Response:
         raw_query,
         allow_loopback=service.settings.login_is_loopback,
     )
-    body = request.get_data() or None
     upstream = _send(service, exchange, url, body)
     content: bytes | None = None
     if upstream.status_code == 401:
