@@ -1,32 +1,38 @@
 """gunicorn hooks (gunicorn reads this file from the app directory by itself).
 
 Prometheus metrics from several workers are summed through files in
-PROMETHEUS_MULTIPROC_DIR, which must exist, empty, before the app is imported
-(``--preload`` imports it in the master), and must forget workers that exit.
+PROMETHEUS_MULTIPROC_DIR. prometheus-client picks file-backed values only if
+that variable is set when it is first imported, so it is set here, before any
+import of it, and before the preloaded app is imported.
 """
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
-from prometheus_client import multiprocess
+if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+    _metrics_dir, _owned = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]), False
+    _metrics_dir.mkdir(parents=True, exist_ok=True)
+    for _stale in _metrics_dir.glob("*.db"):
+        _stale.unlink()
+else:
+    _metrics_dir, _owned = Path(tempfile.mkdtemp(prefix="sfdc-metrics-")), True
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir)
 
-_metrics_dir = Path(
-    os.environ.setdefault(
-        "PROMETHEUS_MULTIPROC_DIR",
-        str(Path(tempfile.gettempdir()) / f"sfdc-metrics-{os.getpid()}"),
-    )
-)
-_metrics_dir.mkdir(parents=True, exist_ok=True)
-for stale in _metrics_dir.glob("*.db"):
-    stale.unlink()
-
-
-def child_exit(server, worker):  # type: ignore[no-untyped-def]  # gunicorn's hook signature
-    multiprocess.mark_process_dead(worker.pid)
+from prometheus_client import multiprocess  # noqa: E402 - must follow the variable
 
 
-def when_ready(server):  # type: ignore[no-untyped-def]
+def when_ready(server):  # type: ignore[no-untyped-def]  # gunicorn's hook signature
     # With --preload the master imported the app and so created gauge files at
     # their default 0; it never serves a request, so its values must not count.
     multiprocess.mark_process_dead(os.getpid())
+
+
+def child_exit(server, worker):  # type: ignore[no-untyped-def]
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):  # type: ignore[no-untyped-def]
+    if _owned:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)

@@ -10,11 +10,15 @@ compares two things measured side by side, interleaved, in the same run.
    many token exchanges the emulator counts (target 1).
 4. Cached `/token` throughput vs `/healthz`, 4 workers with Redis (target >= 0.8).
 5. Requests failed while Redis is stopped for 10 s under load (target 0).
+6. The API proxy's added latency (p50, p99: through /api minus direct to the
+   emulator, on loopback; target p50 <= 2 ms) and its throughput as a ratio
+   to calling the emulator directly.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import multiprocessing
 import os
 import statistics
@@ -295,9 +299,63 @@ def bench_redis_outage(pair: Any) -> None:
         redis_server.stop()
 
 
+def _latencies(port: int, path: str, headers: dict[str, str], count: int) -> list[float]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    took = []
+    for _ in range(count):
+        started = time.perf_counter()
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        took.append(time.perf_counter() - started)
+        if response.status != 200:
+            raise SystemExit(f"{path} answered {response.status}")
+        if response.getheader("Connection", "").lower() == "close" or response.version == 10:
+            connection.close()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    return took
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def bench_proxy(pair: Any) -> None:
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    with _emulator(pair) as emulator, served(emulator.url, pair, workers=2) as port:
+        emulator_port = int(emulator.url.rsplit(":", 1)[1])
+        for _ in range(20):  # warm every worker's token cache
+            _latencies(port, "/api/data/v60.0/limits", auth, 1)
+        token = _token(port, auth)
+        direct_auth = {"Authorization": f"Bearer {token}"}
+        direct, proxied = [], []
+        for _ in range(10):  # interleaved blocks, so drift hits both sides alike
+            direct += _latencies(emulator_port, "/services/data/v60.0/limits", direct_auth, 50)
+            proxied += _latencies(port, "/api/data/v60.0/limits", auth, 50)
+        added = {q: (_percentile(proxied, q) - _percentile(direct, q)) * 1000 for q in (0.5, 0.99)}
+        ratios = []
+        for _ in range(3):
+            ok_direct, _ = load(emulator_port, "/services/data/v60.0/limits", direct_auth, 3.0)
+            ok_proxied, _ = load(port, "/api/data/v60.0/limits", auth, 3.0)
+            ratios.append(ok_proxied / ok_direct)
+        print(
+            f"proxy: adds {added[0.5]:.2f} ms at p50 and {added[0.99]:.2f} ms at p99 on "
+            f"loopback (target p50 <= 2 ms; direct p50 {_percentile(direct, 0.5) * 1000:.2f} ms); "
+            f"throughput {statistics.median(ratios):.2f}x calling the emulator directly"
+        )
+
+
+def _token(port: int, auth: dict[str, str]) -> str:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", "/token", headers=auth)
+    return str(json.loads(connection.getresponse().read())["access_token"])
+
+
 if __name__ == "__main__":
     keys = generate("bench", datetime.now(UTC))
     bench_signing()
     bench_root_vs_healthz(keys)
     bench_shared_cache(keys)
     bench_redis_outage(keys)
+    bench_proxy(keys)

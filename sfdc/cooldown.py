@@ -28,7 +28,11 @@ BACKOFF_MAX = timedelta(minutes=1)
 
 @dataclass(frozen=True)
 class Blocked:
-    """An error to repeat, instead of asking Salesforce, until ``until``."""
+    """An error to repeat, instead of asking Salesforce, until ``until``.
+
+    ``failures`` counts transient failures in a row, so that whichever instance
+    fails next, anywhere in the space, continues the same backoff.
+    """
 
     code: str
     description: str
@@ -36,6 +40,7 @@ class Blocked:
     retryable: bool
     status: int
     until: datetime
+    failures: int = 0
 
     def error(self) -> UpstreamError:
         return UpstreamError(
@@ -51,8 +56,14 @@ class Blocked:
         return {**self.__dict__, "until": self.until.isoformat()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Blocked:
-        return cls(**{**data, "until": datetime.fromisoformat(data["until"])})
+    def from_dict(cls, data: dict[str, Any]) -> Blocked | None:
+        """The block ``to_dict`` wrote, or None for anything else (another version's)."""
+        try:
+            fields = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+            fields["until"] = datetime.fromisoformat(data["until"])
+            return cls(**fields)
+        except (KeyError, TypeError, ValueError):
+            return None
 
 
 def backoff(failures: int) -> timedelta:
@@ -61,30 +72,44 @@ def backoff(failures: int) -> timedelta:
     return min(BACKOFF_MAX, wait)
 
 
+def later(a: Blocked | None, b: Blocked | None) -> Blocked | None:
+    """The block that lasts longer: a short transient block never cuts a refusal's short."""
+    if a is None or b is None:
+        return a or b
+    return a if a.until >= b.until else b
+
+
 class Cooldown:
-    """Remembers the last failure; thread-safe."""
+    """Remembers the last failure in this process; thread-safe."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._blocked: Blocked | None = None
-        self._failures = 0
+
+    def blocked(self, now: datetime, shared: Blocked | None = None) -> Blocked | None:
+        """The block in force at ``now``, this process's or the space's."""
+        block = later(self._blocked, shared)
+        return block if block is not None and now < block.until else None
 
     def check(self, now: datetime, shared: Blocked | None = None) -> None:
-        """Raise the stored error while this process, or the cluster, is cooling down."""
-        for blocked in (self._blocked, shared):
-            if blocked is not None and now < blocked.until:
-                raise blocked.error()
+        """Raise the stored error while this process, or the space, is cooling down."""
+        block = self.blocked(now, shared)
+        if block is not None:
+            raise block.error()
 
-    def failed(self, exc: SfdcError, now: datetime) -> Blocked | None:
+    def failed(
+        self, exc: SfdcError, now: datetime, shared: Blocked | None = None
+    ) -> Blocked | None:
         """Record a failed exchange; the resulting block, if it warrants one."""
         if not isinstance(exc, UpstreamError):
             return None
         with self._lock:
+            last = later(self._blocked, shared)
             if isinstance(exc, SalesforceRefusal):
-                wait = REFUSAL_COOLDOWN
+                failures, wait = 0, REFUSAL_COOLDOWN
             else:
-                self._failures += 1
-                wait = backoff(self._failures)
+                failures = (last.failures if last else 0) + 1
+                wait = backoff(failures)
             self._blocked = Blocked(
                 code=exc.code,
                 description=exc.description,
@@ -92,9 +117,10 @@ class Cooldown:
                 retryable=exc.retryable,
                 status=exc.status,
                 until=now + wait,
+                failures=failures,
             )
             return self._blocked
 
     def succeeded(self) -> None:
         with self._lock:
-            self._blocked, self._failures = None, 0
+            self._blocked = None

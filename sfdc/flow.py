@@ -26,12 +26,19 @@ from sfdc.http import Transport, new_session
 from sfdc.oauth import OAuthClient
 from sfdc.provider import TokenProvider
 from sfdc.sealing import Sealer
-from sfdc.store import LOCK_TTL, RedisStore, connect, namespace
-from sfdc.tokens import Token, token_from_response
+from sfdc.store import RedisStore, connect, namespace
+from sfdc.store import lock_ttl as default_lock_ttl
+from sfdc.tokens import REFRESH_AHEAD, Token, token_from_response
 
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+
+# A token must outlive its refresh window, or every use would start another
+# exchange. Salesforce never issues a session this short; an expiry that close
+# means a clock is wrong, so we trust the token longer and let a rejection,
+# if it comes, replace it.
+MIN_TOKEN_LIFETIME = 2 * REFRESH_AHEAD
 
 
 def utc_now() -> datetime:
@@ -83,7 +90,7 @@ class JwtBearerFlow:
                 (time.perf_counter() - started) * 1000,
             )
             raise
-        token = replace(token, expires_at=self.expiry(token))
+        token = replace(token, expires_at=self.expiry(token, received=self.clock()))
         log.info(
             "token exchange ok: token %s for %s at %s in %.0f ms, good until %s",
             token.fingerprint,
@@ -94,9 +101,23 @@ class JwtBearerFlow:
         )
         return Exchange(token=token, assertion=assertion, response=response)
 
-    def expiry(self, token: Token) -> datetime:
+    def expiry(self, token: Token, *, received: datetime) -> datetime:
         """When to stop using ``token``: introspection's ``exp``, else the maximum age."""
-        fallback = token.issued_at + self.settings.token_max_age
+        found = self._expiry(token, received)
+        if found - received < MIN_TOKEN_LIFETIME:
+            log.warning(
+                "token %s was said to expire at %s, under %s after it arrived; check the "
+                "clocks. Using it for %s.",
+                token.fingerprint,
+                found.isoformat(),
+                MIN_TOKEN_LIFETIME,
+                MIN_TOKEN_LIFETIME,
+            )
+            return received + MIN_TOKEN_LIFETIME
+        return found
+
+    def _expiry(self, token: Token, received: datetime) -> datetime:
+        fallback = received + self.settings.token_max_age
         secret = self.settings.consumer_secret
         if not secret:
             return fallback
@@ -128,7 +149,7 @@ class TokenService:
         session: requests.Session | None = None,
         clock: Clock = utc_now,
         transport: Transport | None = None,
-        lock_ttl: timedelta = LOCK_TTL,
+        lock_ttl: timedelta | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -144,7 +165,8 @@ class TokenService:
                 connect(settings.redis.url),
                 Sealer(settings.private_key),
                 namespace(settings),
-                lock_ttl=lock_ttl,
+                lock_ttl=lock_ttl
+                or default_lock_ttl(settings.http_timeout, self.transport.retry.budget),
             )
         self.provider = TokenProvider(self.flow.exchange, clock=clock, store=store)
 

@@ -15,6 +15,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -53,8 +54,42 @@ class RetryPolicy:
 NO_RETRY = RetryPolicy(attempts=1)
 
 
+class _NoNetrc(requests.auth.AuthBase):
+    """We always send our own Authorization; never take credentials from ~/.netrc."""
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        return request
+
+
+class _Session(requests.Session):
+    """A session that reads proxy and CA settings from the environment once per host.
+
+    requests re-reads them (and ~/.netrc) on every request, about half a
+    millisecond of scanning os.environ and stat calls; a Cloud Foundry app's
+    environment does not change while it runs.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.auth = _NoNetrc()
+        self._environment: dict[tuple[str, str, Any], Any] = {}
+
+    def merge_environment_settings(  # type: ignore[override]
+        self, url: str, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> Any:
+        if proxies or verify is not None or cert is not None:
+            return super().merge_environment_settings(url, proxies, stream, verify, cert)
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc, stream)
+        found = self._environment.get(key)
+        if found is None:
+            found = super().merge_environment_settings(url, {}, stream, None, None)
+            self._environment[key] = found
+        return {**found, "proxies": dict(found["proxies"])}
+
+
 def new_session() -> requests.Session:
-    session = requests.Session()
+    session = _Session()
     session.headers["User-Agent"] = USER_AGENT
     return session
 

@@ -50,6 +50,27 @@ REDIS_UP = Gauge(
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
+# Outcome labels are a closed set: Salesforce's error strings are not ours to
+# multiply time series with.
+_OUTCOMES = frozenset(
+    {
+        "invalid_grant",
+        "invalid_client_id",
+        "invalid_app_access",
+        "inactive_user",
+        "inactive_org",
+        "rate_limit_exceeded",
+        "salesforce_unavailable",
+        "salesforce_timeout",
+        "invalid_upstream_response",
+    }
+)
+
+
+def outcome(code: str) -> str:
+    """The exchange outcome label for an error code."""
+    return code if code in _OUTCOMES else "other_error"
+
 
 def render() -> bytes:
     """The text exposition: summed over gunicorn workers when running multi-process."""

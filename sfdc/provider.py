@@ -2,22 +2,21 @@
 
 Guarantees, for one configuration:
 
-- **One exchange per token lifetime, cluster-wide.** A process trusts its own
-  copy for ``LOCAL_RECHECK``, then re-reads Redis. A miss there takes the
-  cluster-wide lock and re-checks inside it before exchanging, so however many
-  workers and instances start cold together, one of them asks Salesforce and
-  the rest read its result. Within a process, ``SingleFlight`` makes threads
-  share one attempt.
+- **One exchange at a time, cluster-wide, and one per token lifetime.** A
+  process trusts its copy for ``LOCAL_RECHECK``, then re-reads Redis. On a
+  miss it alternates re-reading and trying the cluster lock; the holder
+  re-checks, exchanges and stores the token, the others read it. The lock
+  outlives the longest possible exchange, and a holder stores its token only
+  while it still owns the lock. Within a process, ``SingleFlight`` makes the
+  foreground fill and the background refresh one flight.
 - **No caller waits on a refresh while the old token is good.** A STALE token
-  (inside ``REFRESH_AHEAD`` of its expiry) is served while one background
-  thread renews it.
-- **A rejection costs one exchange.** ``invalidate`` drops the token from this
-  process and, by compare-and-delete, from Redis only if it is still the one
-  that failed.
+  is served while one background flight renews it.
+- **A rejection costs one exchange and is never undone.** ``invalidate`` drops
+  the token from this process, deletes it from Redis by compare-and-delete
+  (later, if Redis is away), and remembers it so it is never adopted again.
 - **Redis trouble is not an outage.** Any Redis failure switches this process
-  to its own cache and its own exchanges (logged once); Redis is probed again
-  after ``REDIS_RETRY`` and used again as soon as it answers. A token minted
-  during the outage is offered to Redis rather than minted again.
+  to its own cache and exchanges (logged once); Redis is probed again after
+  ``REDIS_RETRY``. A token minted meanwhile is offered to Redis, not re-minted.
 - **The login quota is protected.** After a failure, ``Cooldown`` answers with
   the stored error instead of asking again, and shares the block through Redis.
 """
@@ -31,9 +30,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from redis.lock import Lock
+
 from sfdc import metrics
 from sfdc.cooldown import Blocked, Cooldown
-from sfdc.errors import SfdcError
+from sfdc.errors import SalesforceUnavailable, SfdcError
 from sfdc.exchange import Exchange
 from sfdc.store import RedisStore, Stored, StoreUnavailable
 from sfdc.tokens import Freshness, SingleFlight, freshness
@@ -47,6 +48,11 @@ LOCAL_RECHECK = timedelta(seconds=5)
 # After a Redis failure, how long to skip Redis before probing it again, so a
 # dead Redis costs one failed call per process per interval, not one per request.
 REDIS_RETRY = timedelta(seconds=5)
+# How often a process waiting for another's exchange looks for the token and
+# tries the lock: short next to an exchange, long next to a Redis round trip.
+LOCK_POLL = 0.05  # seconds
+# Rejected tokens remembered at most; older ones have long expired.
+REJECTED_KEPT = 64
 
 
 @dataclass(frozen=True)
@@ -64,14 +70,19 @@ class TokenProvider:
         clock: Callable[[], datetime],
         store: RedisStore | None = None,
         cooldown: Cooldown | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._mint_exchange = mint
         self.clock = clock
         self.store = store
         self.cooldown = cooldown or Cooldown()
+        self._sleep = sleep
+        self._monotonic = monotonic
         self._lock = threading.Lock()
         self._flight: SingleFlight[Exchange] = SingleFlight()
         self._held: _Held | None = None
+        self._rejected: dict[str, datetime] = {}  # token fingerprint -> forget after
         self._refreshing = False
         self._down_until: datetime | None = None
 
@@ -84,28 +95,35 @@ class TokenProvider:
         held = self._held
         if held is not None and self._trusted(held, now):
             metrics.CACHE.labels("process", "hit").inc()
-            if freshness(held.exchange.token, now) is Freshness.STALE:
-                self._refresh_in_background()
-            return held.exchange
-        metrics.CACHE.labels("process", "miss").inc()
-        return self._flight.do(self._fill)
+            exchange = held.exchange
+        else:
+            metrics.CACHE.labels("process", "miss").inc()
+            exchange = self._flight.do(self._fill)
+        if freshness(exchange.token, self.clock()) is Freshness.STALE:
+            self._refresh_in_background()
+        return exchange
 
     def invalidate(self, exchange: Exchange) -> bool:
         """Salesforce rejected ``exchange``'s token: forget it wherever it is still current."""
+        token = exchange.token
         with self._lock:
+            self._rejected[token.fingerprint] = token.expires_at or self.clock() + timedelta(days=1)
+            if len(self._rejected) > REJECTED_KEPT:
+                oldest = min(self._rejected, key=self._rejected.__getitem__)
+                del self._rejected[oldest]
             held = self._held
-            if held is None or held.exchange.token.access_token != exchange.token.access_token:
+            if held is None or held.exchange.token.access_token != token.access_token:
                 return False
             self._held = None
-        log.info("token %s rejected by Salesforce; dropped", exchange.token.fingerprint)
+        log.info("token %s rejected by Salesforce; dropped", token.fingerprint)
         if held.raw is not None and self.store is not None and self._store_usable(self.clock()):
             try:
                 self.store.delete_if(held.raw)
             except StoreUnavailable as exc:
-                self._store_failed(exc)
+                self._store_failed(exc)  # the next fill under the lock deletes it
         return True
 
-    # -- the slow path, one flight per process -------------------------------------
+    # -- the slow path: one flight per process ---------------------------------------
 
     def _fill(self) -> Exchange:
         now = self.clock()
@@ -114,51 +132,68 @@ class TokenProvider:
             return held.exchange
         if self.store is not None and self._store_usable(now):
             try:
-                return self._fill_from(self.store, now)
+                return self._fill_from(self.store)
             except StoreUnavailable as exc:
                 self._store_failed(exc)
-            if held is not None and freshness(held.exchange.token, now) is not Freshness.INVALID:
-                return held.exchange  # only the re-check failed; our copy is still good
-        return self._keep(self._mint(self.clock(), None), None)
-
-    def _fill_from(self, store: RedisStore, now: datetime) -> Exchange:
-        found = store.load()
-        if found is not None and freshness(found.exchange.token, now) is not Freshness.INVALID:
-            metrics.CACHE.labels("redis", "hit").inc()
-            return self._adopt(found)
-        metrics.CACHE.labels("redis", "miss").inc()
-        with store.locked(wait=True):
-            now = self.clock()
-            found = store.load()
-            if found is not None and freshness(found.exchange.token, now) is not Freshness.INVALID:
-                return self._adopt(found)  # another process exchanged while we waited
             held = self._held
-            if (
-                held is not None
-                and held.raw is None
-                and freshness(held.exchange.token, now) is not Freshness.INVALID
-            ):
-                offered = store.offer(held.exchange, now)
-                if offered is not None:
-                    return self._adopt(offered)  # minted here while Redis was away
-            return self._mint_and_share(store, now)
+            if held is not None and self._usable(held.exchange, self.clock()):
+                return held.exchange  # only the re-check failed; our copy is still good
+        return self._keep(self._mint(None))
 
-    def _mint_and_share(self, store: RedisStore, now: datetime) -> Exchange:
-        exchange = self._mint(now, store.load_blocked())
+    def _fill_from(self, store: RedisStore) -> Exchange:
+        deadline = self._monotonic() + store.lock_ttl.total_seconds() + 1
+        missed = False
+        while True:
+            found = store.load()
+            self._store_answered()
+            if found is not None and self._usable(found.exchange, self.clock()):
+                metrics.CACHE.labels("redis", "hit").inc()
+                return self._adopt(found)
+            if not missed:
+                metrics.CACHE.labels("redis", "miss").inc()
+                missed = True
+            with store.locked() as lock:
+                if lock is not None:
+                    return self._fill_locked(store, lock)
+            if self._monotonic() > deadline:
+                raise SalesforceUnavailable(
+                    "Another instance has held the token lock for longer than an exchange "
+                    "can take.",
+                    hint="Retry in a moment; if it persists, check the Redis service.",
+                )
+            self._sleep(LOCK_POLL)  # another process is exchanging: its token is coming
+
+    def _fill_locked(self, store: RedisStore, lock: Lock) -> Exchange:
+        now = self.clock()
+        found = store.load()
+        if found is not None and self._usable(found.exchange, now):
+            return self._adopt(found)  # stored between our read and our lock
+        if found is not None and self._is_rejected(found.exchange):
+            store.delete_if(found.raw)  # a rejection Redis missed while it was away
+        held = self._held
+        if held is not None and held.raw is None and self._usable(held.exchange, now):
+            offered = store.offer(held.exchange, now)
+            if offered is not None:
+                return self._adopt(offered)  # minted here while Redis was away
+        return self._share(store, lock, self._mint(store.load_blocked()))
+
+    def _share(self, store: RedisStore, lock: Lock, exchange: Exchange) -> Exchange:
         try:
-            return self._adopt(store.save(exchange, self.clock()))
+            stored = store.save_as(lock, exchange, self.clock())
         except StoreUnavailable as exc:
             self._store_failed(exc)  # keep what we paid for; never exchange twice
-            return self._keep(exchange, None)
+            return self._keep(exchange)
+        return self._adopt(stored) if stored is not None else self._keep(exchange)
 
-    def _mint(self, now: datetime, shared: Blocked | None) -> Exchange:
+    def _mint(self, shared: Blocked | None) -> Exchange:
+        now = self.clock()
         self.cooldown.check(now, shared)
         started = time.perf_counter()
         try:
             exchange = self._mint_exchange()
         except SfdcError as exc:
-            metrics.EXCHANGES.labels(exc.code).inc()
-            blocked = self.cooldown.failed(exc, self.clock())
+            metrics.EXCHANGES.labels(metrics.outcome(exc.code)).inc()
+            blocked = self.cooldown.failed(exc, self.clock(), shared)
             if blocked is not None and self.store is not None and self._store_usable(now):
                 try:
                     self.store.save_blocked(blocked, self.clock())
@@ -169,9 +204,14 @@ class TokenProvider:
             metrics.EXCHANGE_SECONDS.observe(time.perf_counter() - started)
         metrics.EXCHANGES.labels("ok").inc()
         self.cooldown.succeeded()
+        if shared is not None and self.store is not None:
+            try:
+                self.store.clear_blocked()
+            except StoreUnavailable as exc:
+                self._store_failed(exc)
         return exchange
 
-    # -- holding -------------------------------------------------------------------
+    # -- holding ---------------------------------------------------------------------
 
     def _adopt(self, stored: Stored) -> Exchange:
         """Hold what Redis has; keep our object if it is the same entry, for invalidate."""
@@ -182,38 +222,47 @@ class TokenProvider:
                 self._held = replace(current, checked_at=now)
             else:
                 self._held = _Held(stored.exchange, stored.raw, now)
-            held = self._held
+            exchange = self._held.exchange
         self._store_answered()
-        if freshness(held.exchange.token, now) is Freshness.STALE:
-            self._refresh_in_background()
-        return held.exchange
-
-    def _keep(self, exchange: Exchange, raw: bytes | None) -> Exchange:
-        with self._lock:
-            self._held = _Held(exchange, raw, self.clock())
         return exchange
+
+    def _keep(self, exchange: Exchange) -> Exchange:
+        with self._lock:
+            self._held = _Held(exchange, None, self.clock())
+        return exchange
+
+    def _is_rejected(self, exchange: Exchange) -> bool:
+        return exchange.token.fingerprint in self._rejected
+
+    def _usable(self, exchange: Exchange, now: datetime) -> bool:
+        return freshness(exchange.token, now) is not Freshness.INVALID and not self._is_rejected(
+            exchange
+        )
 
     def _trusted(self, held: _Held, now: datetime) -> bool:
         if freshness(held.exchange.token, now) is Freshness.INVALID:
             return False
         return not self._store_usable(now) or now - held.checked_at < LOCAL_RECHECK
 
-    # -- background refresh --------------------------------------------------------
+    # -- background refresh ----------------------------------------------------------
 
     def _refresh_in_background(self) -> None:
+        if self.cooldown.blocked(self.clock()) is not None:
+            return  # the exchange would only repeat the stored error
         with self._lock:
             if self._refreshing:
                 return
             self._refreshing = True
-        threading.Thread(target=self._refresh, name="sfdc-token-refresh", daemon=True).start()
+        try:
+            threading.Thread(target=self._refresh, name="sfdc-token-refresh", daemon=True).start()
+        except RuntimeError:
+            with self._lock:
+                self._refreshing = False
+            log.warning("could not start the background token refresh; retried on next use")
 
     def _refresh(self) -> None:
-        # Not through self._flight: the refresh is often started from inside a
-        # foreground fill, and joining that flight would just return its result.
-        # The _refreshing flag keeps it to one per process; the cluster lock and
-        # its re-check keep a racing foreground fill from exchanging twice.
         try:
-            self._renew()
+            self._flight.do(self._renew)
         except SfdcError as exc:
             log.warning("background token refresh failed (%s); serving the current token", exc.code)
         except Exception:
@@ -225,25 +274,28 @@ class TokenProvider:
     def _renew(self) -> Exchange:
         now = self.clock()
         held = self._held
-        if held is None or freshness(held.exchange.token, now) is Freshness.FRESH:
-            return self._fill() if held is None else held.exchange
+        if held is None or not self._usable(held.exchange, now):
+            return self._fill()
+        if freshness(held.exchange.token, now) is Freshness.FRESH:
+            return held.exchange  # renewed while this flight waited
         if self.store is not None and self._store_usable(now):
             try:
-                with self.store.locked(wait=False) as mine:
+                with self.store.locked() as lock:
                     found = self.store.load()
                     if (
                         found is not None
+                        and not self._is_rejected(found.exchange)
                         and freshness(found.exchange.token, now) is Freshness.FRESH
                     ):
-                        return self._adopt(found)
-                    if not mine:
+                        return self._adopt(found)  # another instance renewed it
+                    if lock is None:
                         return held.exchange  # another instance is renewing it
-                    return self._mint_and_share(self.store, now)
+                    return self._share(self.store, lock, self._mint(self.store.load_blocked()))
             except StoreUnavailable as exc:
                 self._store_failed(exc)
-        return self._keep(self._mint(now, None), None)
+        return self._keep(self._mint(None))
 
-    # -- Redis health --------------------------------------------------------------
+    # -- Redis health ----------------------------------------------------------------
 
     def _store_usable(self, now: datetime) -> bool:
         down = self._down_until

@@ -24,11 +24,12 @@ from datetime import datetime, timedelta
 import redis
 from redis.backoff import NoBackoff
 from redis.exceptions import LockError
+from redis.lock import Lock
 from redis.retry import Retry
 
 from sfdc import exchange as codec
 from sfdc.config import Settings
-from sfdc.cooldown import Blocked
+from sfdc.cooldown import BACKOFF_MAX, Blocked, later
 from sfdc.exchange import Exchange
 from sfdc.sealing import Sealer
 
@@ -37,9 +38,18 @@ log = logging.getLogger(__name__)
 # Redis sits next to the app; if it takes longer than this it is "slow", and a
 # request is better served from the process cache than kept waiting.
 REDIS_TIMEOUT = 0.5  # seconds, connect and per command
-# The lock outlives the longest exchange (the 25 s retry budget) with margin;
-# if its holder dies, others wait at most this long.
-LOCK_TTL = timedelta(seconds=30)
+# The lock must outlive the longest exchange: the token call's retry budget
+# plus one introspection call (see lock_ttl); if its holder dies, others wait
+# at most this long. This is the floor, for the default settings.
+LOCK_TTL = timedelta(seconds=40)
+# A token entry without a known expiry still leaves Redis after this long.
+MAX_ENTRY_TTL = timedelta(hours=24)
+
+
+def lock_ttl(http_timeout: float, retry_budget: float) -> timedelta:
+    """Long enough for one exchange (token call within its budget, then introspection)."""
+    return max(LOCK_TTL, timedelta(seconds=retry_budget + http_timeout + 5))
+
 
 _DELETE_IF_SAME = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -128,7 +138,7 @@ class RedisStore:
 
     def _write(self, exchange: Exchange, now: datetime, *, only_if_absent: bool) -> Stored | None:
         expires = exchange.token.expires_at
-        ttl = max(timedelta(seconds=1), expires - now) if expires else None
+        ttl = max(timedelta(seconds=1), expires - now) if expires else MAX_ENTRY_TTL
         raw = self.sealer.seal(codec.dumps(exchange), context=self.token_key.encode())
         try:
             written = self.client.set(self.token_key, raw, px=ttl, nx=only_if_absent)
@@ -144,18 +154,17 @@ class RedisStore:
             raise StoreUnavailable(str(exc)) from exc
 
     @contextmanager
-    def locked(self, *, wait: bool) -> Iterator[bool]:
-        """Hold the cluster-wide lock; yields False if ``wait`` is off and someone else has it."""
-        seconds = self.lock_ttl.total_seconds()
-        lock = self.client.lock(self.lock_key, timeout=seconds, thread_local=False)
+    def locked(self) -> Iterator[Lock | None]:
+        """Try the cluster-wide lock once; yields it while held, or None if someone has it."""
+        lock = self.client.lock(
+            self.lock_key, timeout=self.lock_ttl.total_seconds(), thread_local=False
+        )
         try:
-            acquired = lock.acquire(blocking=wait, blocking_timeout=seconds + 1)
+            acquired = lock.acquire(blocking=False)
         except redis.RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
-        if wait and not acquired:
-            raise StoreUnavailable(f"could not take {self.lock_key} within {seconds + 1:g} s")
         try:
-            yield acquired
+            yield lock if acquired else None
         finally:
             if acquired:
                 try:
@@ -165,18 +174,39 @@ class RedisStore:
                 except redis.RedisError:
                     log.warning("could not release the cache lock; it expires by itself")
 
+    def save_as(self, lock: Lock, exchange: Exchange, now: datetime) -> Stored | None:
+        """Store ``exchange`` if ``lock`` is still ours; None if it expired meanwhile."""
+        try:
+            owned = lock.owned()
+        except redis.RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+        if not owned:
+            log.warning("the cache lock expired during an exchange; not overwriting the cache")
+            return None
+        return self.save(exchange, now)
+
     def load_blocked(self) -> Blocked | None:
         try:
             raw = self.client.get(self.blocked_key)
         except redis.RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
         plain = self._open(raw, self.blocked_key)  # type: ignore[arg-type]
-        return Blocked.from_dict(json.loads(plain)) if plain else None
+        try:
+            document = json.loads(plain) if plain else None
+        except ValueError:
+            document = None
+        return Blocked.from_dict(document) if isinstance(document, dict) else None
 
     def save_blocked(self, blocked: Blocked, now: datetime) -> None:
-        ttl = max(timedelta(milliseconds=1), blocked.until - now)
+        """Share ``blocked``, unless a longer block is already shared."""
+        current = self.load_blocked()
+        kept = later(current, blocked) or blocked
+        if kept is current:
+            return
+        # Kept past `until` so the next failure anywhere continues the same backoff.
+        ttl = max(timedelta(milliseconds=1), kept.until - now) + BACKOFF_MAX
         sealed = self.sealer.seal(
-            json.dumps(blocked.to_dict()).encode(), context=self.blocked_key.encode()
+            json.dumps(kept.to_dict()).encode(), context=self.blocked_key.encode()
         )
         try:
             self.client.set(self.blocked_key, sealed, px=ttl)

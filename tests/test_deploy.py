@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -170,6 +171,7 @@ def test_metrics_sum_over_gunicorn_workers_sharing_redis(
 
     url_redis, prefix = shared_redis
     port = free_port()
+    before = set(Path(tempfile.gettempdir()).glob("sfdc-metrics-*"))
     with running_emulator(emulator_config(keypair)) as emulator:
         env = {
             "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
@@ -177,7 +179,6 @@ def test_metrics_sum_over_gunicorn_workers_sharing_redis(
             "PORT": str(port),
             "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
             "WEB_CONCURRENCY": "3",
-            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
             "VCAP_SERVICES": seed_vcap(keypair),
             "SFDC_CONSUMER_KEY": CONSUMER_KEY,
             "SFDC_USERNAME": USERNAME,
@@ -203,3 +204,5 @@ def test_metrics_sum_over_gunicorn_workers_sharing_redis(
     assert sample(text, "sfdc_token_exchanges_total", outcome="ok") == 1
     assert exchanges == 1, "three workers, one exchange: they share the token through Redis"
     assert sample(text, "sfdc_redis_up") == 1
+    leftovers = [p for p in Path(tempfile.gettempdir()).glob("sfdc-metrics-*") if p not in before]
+    assert leftovers == [], "the metrics directory goes away with the server"
