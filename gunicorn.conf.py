@@ -20,7 +20,7 @@ else:
     _metrics_dir, _owned = Path(tempfile.mkdtemp(prefix="sfdc-metrics-")), True
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir)
 
-from prometheus_client import multiprocess  # noqa: E402 - must follow the variable
+from prometheus_client import multiprocess
 
 
 def when_ready(server):  # type: ignore[no-untyped-def]  # gunicorn's hook signature
