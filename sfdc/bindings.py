@@ -15,9 +15,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import cfenv
+import redis.connection
 
 from sfdc.errors import ConfigError
 
@@ -222,17 +223,36 @@ def _redis_url(service: cfenv.Service) -> str:
     return f"{scheme}://{userinfo}{host}:{int(port)}/0"
 
 
+def _checked(url: str, source: str) -> RedisBinding:
+    """A binding whose URL redis-py can use; the URL is never quoted (it may hold a password)."""
+    problem = None
+    if not url.startswith(("redis://", "rediss://")):
+        problem = "is not a redis:// or rediss:// URL"
+    else:
+        try:
+            options = redis.connection.parse_url(url)  # type: ignore[no-untyped-call]
+        except ValueError as exc:
+            problem = f"cannot be used ({str(exc).split(':')[0].strip().rstrip('.')})"
+        else:
+            database = urlsplit(url).path.strip("/")
+            if not options.get("host"):
+                problem = "names no host"
+            elif database and not database.isdigit():
+                problem = "names a database that is not a number"
+    if problem:
+        raise ConfigError(
+            f"The Redis URL from {source} {problem}.",
+            hint="Use redis://:password@host:6379/0 (rediss:// for TLS), or rebind the Redis "
+            "service.",
+        )
+    return RedisBinding(url=url, source=source)
+
+
 def find_redis(environ: Mapping[str, str], *, service_name: str | None) -> RedisBinding | None:
     """The Redis for the shared cache: ``REDIS_URL``, else a bound Redis service, else none."""
     url = environ.get("REDIS_URL", "").strip()
     if url:
-        if not url.startswith(("redis://", "rediss://", "unix://")):
-            raise ConfigError(
-                "REDIS_URL is not a redis://, rediss:// or unix:// URL.",
-                hint="Set it like redis://:password@host:6379/0, or unset it to use a bound "
-                "Redis service.",
-            )
-        return RedisBinding(url=url, source="REDIS_URL")
+        return _checked(url, "REDIS_URL")
     bound = services(environ)
     if service_name:
         matches = [s for s in bound if service_name in _names(s)]
@@ -252,7 +272,7 @@ def find_redis(environ: Mapping[str, str], *, service_name: str | None) -> Redis
     if not matches:
         return None
     try:
-        return RedisBinding(url=_redis_url(matches[0]), source=f"service '{matches[0].name}'")
+        return _checked(_redis_url(matches[0]), f"service '{matches[0].name}'")
     except (TypeError, ValueError) as exc:
         raise ConfigError(
             f"Redis service '{matches[0].name}' has a port that is not a number.",

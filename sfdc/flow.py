@@ -126,7 +126,7 @@ class JwtBearerFlow:
                 token.access_token, client_id=self.settings.consumer_key, client_secret=secret
             )
         except SfdcError as exc:
-            log.warning("introspection failed (%s); using SFDC_TOKEN_MAX_AGE", exc.code)
+            log.warning("introspection failed: %s; using SFDC_TOKEN_MAX_AGE", exc.one_line())
             return fallback
         exp = info.get("exp")
         if info.get("active") is not True or not isinstance(exp, int):

@@ -131,6 +131,13 @@ class OAuthClient:
             body = json.loads(response.content)
         except ValueError:
             body = None
+        if isinstance(body, dict) and isinstance(body.get("error"), str):
+            raise UpstreamProtocolError(
+                f"Introspection was refused: {body['error']} "
+                f"({body.get('error_description') or 'no description'}).",
+                hint="Check SFDC_CONSUMER_SECRET (the connected app's Consumer Secret).",
+                code=body["error"],
+            )
         if response.status_code != 200 or not isinstance(body, dict):
             raise UpstreamProtocolError(
                 f"{self.introspect_url} answered HTTP {response.status_code} without a token "

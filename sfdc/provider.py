@@ -12,11 +12,12 @@ Guarantees, for one configuration:
 - **No caller waits on a refresh while the old token is good.** A STALE token
   is served while one background flight renews it.
 - **A rejection costs one exchange and is never undone.** ``invalidate`` drops
-  the token from this process, deletes it from Redis by compare-and-delete
+  the token from this process, marks it rejected in Redis by compare-and-set
   (later, if Redis is away), and remembers it so it is never adopted again.
 - **Redis trouble is not an outage.** Any Redis failure switches this process
   to its own cache and exchanges (logged once); Redis is probed again after
-  ``REDIS_RETRY``. A token minted meanwhile is offered to Redis, not re-minted.
+  ``REDIS_RETRY``. A token minted meanwhile, or one Redis lost in a restart,
+  is offered back to Redis rather than minted again.
 - **The login quota is protected.** After a failure, ``Cooldown`` answers with
   the stored error instead of asking again, and shares the block through Redis.
 """
@@ -37,7 +38,7 @@ from sfdc.cooldown import Blocked, Cooldown
 from sfdc.errors import SalesforceUnavailable, SfdcError
 from sfdc.exchange import Exchange
 from sfdc.store import RedisStore, Stored, StoreUnavailable
-from sfdc.tokens import Freshness, SingleFlight, freshness
+from sfdc.tokens import Freshness, SingleFlight, Token, freshness
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,10 @@ REDIS_RETRY = timedelta(seconds=5)
 # How often a process waiting for another's exchange looks for the token and
 # tries the lock: short next to an exchange, long next to a Redis round trip.
 LOCK_POLL = 0.05  # seconds
+# A token issued this recently is not refreshed in the background even if it
+# claims to be stale: whatever made it arrive stale would make the next one
+# too, and the refresh would loop, spending a login per cycle.
+MIN_REFRESH_INTERVAL = timedelta(minutes=1)
 # Rejected tokens remembered at most; older ones have long expired.
 REJECTED_KEPT = 64
 
@@ -118,7 +123,7 @@ class TokenProvider:
         log.info("token %s rejected by Salesforce; dropped", token.fingerprint)
         if held.raw is not None and self.store is not None and self._store_usable(self.clock()):
             try:
-                self.store.delete_if(held.raw)
+                self.store.retire_if(held.raw, self._remaining(token))
             except StoreUnavailable as exc:
                 self._store_failed(exc)  # the next fill under the lock deletes it
         return True
@@ -169,12 +174,18 @@ class TokenProvider:
         if found is not None and self._usable(found.exchange, now):
             return self._adopt(found)  # stored between our read and our lock
         if found is not None and self._is_rejected(found.exchange):
-            store.delete_if(found.raw)  # a rejection Redis missed while it was away
+            # A rejection Redis missed while it was away.
+            store.retire_if(found.raw, self._remaining(found.exchange.token))
         held = self._held
-        if held is not None and held.raw is None and self._usable(held.exchange, now):
-            offered = store.offer(held.exchange, now)
-            if offered is not None:
-                return self._adopt(offered)  # minted here while Redis was away
+        # Share our copy instead of minting if nobody can have rejected it: it was
+        # minted here while Redis was away, or Redis lost everything (no marker).
+        # Overwriting is safe: we hold the lock and nothing usable is stored.
+        if (
+            held is not None
+            and self._usable(held.exchange, now)
+            and (held.raw is None or store.absent())
+        ):
+            return self._share(store, lock, held.exchange)
         return self._share(store, lock, self._mint(store.load_blocked()))
 
     def _share(self, store: RedisStore, lock: Lock, exchange: Exchange) -> Exchange:
@@ -231,6 +242,11 @@ class TokenProvider:
             self._held = _Held(exchange, None, self.clock())
         return exchange
 
+    def _remaining(self, token: Token) -> timedelta:
+        """How long a rejection marker must outlive the rejected token."""
+        expires = token.expires_at or self.clock() + timedelta(days=1)
+        return max(timedelta(seconds=1), expires - self.clock())
+
     def _is_rejected(self, exchange: Exchange) -> bool:
         return exchange.token.fingerprint in self._rejected
 
@@ -247,8 +263,12 @@ class TokenProvider:
     # -- background refresh ----------------------------------------------------------
 
     def _refresh_in_background(self) -> None:
-        if self.cooldown.blocked(self.clock()) is not None:
+        now = self.clock()
+        if self.cooldown.blocked(now) is not None:
             return  # the exchange would only repeat the stored error
+        held = self._held
+        if held is not None and now - held.exchange.token.issued_at < MIN_REFRESH_INTERVAL:
+            return  # stale on arrival: refreshing again would only loop
         with self._lock:
             if self._refreshing:
                 return

@@ -5,8 +5,9 @@ certificate) holds the sealed current exchange, with a TTL at its expiry.
 The lock is redis-py's ``Lock``: ``SET NX PX`` with a random token, released
 by a script that deletes it only if the token still matches, so only its
 holder can release it, and it expires by itself if the holder dies.
-Invalidation is compare-and-delete by the exact stored bytes, so dropping a
-rejected token never removes the new one another instance already stored.
+Invalidation is compare-and-replace by the exact stored bytes (with a
+"rejected" marker), so dropping a rejected token never removes the new one
+another instance already stored.
 Every Redis failure surfaces as ``StoreUnavailable``; callers fall back to
 their process cache.
 """
@@ -51,8 +52,13 @@ def lock_ttl(http_timeout: float, retry_budget: float) -> timedelta:
     return max(LOCK_TTL, timedelta(seconds=retry_budget + http_timeout + 5))
 
 
-_DELETE_IF_SAME = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+# A rejected entry is replaced by this marker rather than deleted, so that an
+# empty key means "Redis lost its data" (a restart), never "rejected".
+_TOMBSTONE = b"rejected"
+_RETIRE_IF_SAME = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
 return 0
 """
 
@@ -102,7 +108,7 @@ class RedisStore:
         self.token_key = f"{prefix}:token"
         self.lock_key = f"{prefix}:lock"
         self.blocked_key = f"{prefix}:blocked"
-        self._delete_if_same = client.register_script(_DELETE_IF_SAME)
+        self._retire_if_same = client.register_script(_RETIRE_IF_SAME)
 
     def _open(self, raw: bytes | None, key: str) -> bytes | None:
         if raw is None:
@@ -117,8 +123,10 @@ class RedisStore:
             raw = self.client.get(self.token_key)
         except redis.RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
+        if raw is None or raw == _TOMBSTONE:
+            return None
         plain = self._open(raw, self.token_key)  # type: ignore[arg-type]
-        if plain is None or raw is None:
+        if plain is None:
             return None
         try:
             return Stored(codec.loads(plain), raw)  # type: ignore[arg-type]
@@ -128,28 +136,27 @@ class RedisStore:
 
     def save(self, exchange: Exchange, now: datetime) -> Stored:
         """Store ``exchange`` until it expires, replacing what is there."""
-        stored = self._write(exchange, now, only_if_absent=False)
-        assert stored is not None  # SET without NX always writes
-        return stored
-
-    def offer(self, exchange: Exchange, now: datetime) -> Stored | None:
-        """Store ``exchange`` only if no entry exists; None when one does."""
-        return self._write(exchange, now, only_if_absent=True)
-
-    def _write(self, exchange: Exchange, now: datetime, *, only_if_absent: bool) -> Stored | None:
         expires = exchange.token.expires_at
         ttl = max(timedelta(seconds=1), expires - now) if expires else MAX_ENTRY_TTL
         raw = self.sealer.seal(codec.dumps(exchange), context=self.token_key.encode())
         try:
-            written = self.client.set(self.token_key, raw, px=ttl, nx=only_if_absent)
+            self.client.set(self.token_key, raw, px=ttl)
         except redis.RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
-        return Stored(exchange, raw) if written else None
+        return Stored(exchange, raw)
 
-    def delete_if(self, raw: bytes) -> bool:
-        """Delete the entry only if it is still exactly ``raw``."""
+    def retire_if(self, raw: bytes, ttl: timedelta) -> bool:
+        """Mark the entry rejected, only if it is still exactly ``raw``."""
+        millis = max(1, int(ttl.total_seconds() * 1000))
         try:
-            return bool(self._delete_if_same(keys=[self.token_key], args=[raw]))
+            return bool(self._retire_if_same(keys=[self.token_key], args=[raw, _TOMBSTONE, millis]))
+        except redis.RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    def absent(self) -> bool:
+        """No entry at all, not even a rejected one: Redis has lost its data."""
+        try:
+            return not self.client.exists(self.token_key)
         except redis.RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
 

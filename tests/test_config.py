@@ -485,8 +485,19 @@ def test_broken_redis_binding(keypair: KeyPair, credentials: dict[str, Any], mat
     assert "secret-pw" not in str(error)
 
 
-def test_bad_redis_url(seed_env: dict[str, str], keypair: KeyPair) -> None:
-    _refused({**seed_env, "REDIS_URL": "http://cache:6379"}, keypair, "REDIS_URL")
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://cache:6379",
+        "redis://:hunter2-pw@127.0.0.1:notaport/0",
+        "redis://:hunter2-pw@127.0.0.1:99999/0",
+        "redis://:hunter2-pw@/0",
+        "redis://:hunter2-pw@cache:6379/zz",
+    ],
+)
+def test_bad_redis_url(seed_env: dict[str, str], keypair: KeyPair, url: str) -> None:
+    error = _refused({**seed_env, "REDIS_URL": url}, keypair, "Redis URL from REDIS_URL")
+    assert "hunter2" not in str(error)
 
 
 @pytest.mark.parametrize(

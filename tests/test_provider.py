@@ -149,3 +149,50 @@ def test_transient_failures_back_off_exponentially(
         clock.advance(tick)
     mint.fail = None
     assert provider.get().token.access_token == "00Dtoken!5"
+
+
+def test_a_rejection_during_a_background_refresh_joins_it_not_a_second_exchange(
+    provider: TokenProvider, mint: CountingMint, clock: FakeClock
+) -> None:
+    old = provider.get()
+    clock.advance(timedelta(hours=1) - REFRESH_AHEAD)
+    mint.gate = threading.Event()
+    provider.get()  # STALE: the background refresh starts and blocks in the exchange
+    _wait_for(lambda: mint.calls == 2)
+    provider.invalidate(old)
+    got: list[str] = []
+    caller = threading.Thread(target=lambda: got.append(provider.get().token.access_token))
+    caller.start()
+    mint.gate.set()
+    caller.join(10)
+    assert got == ["00Dtoken!2"]
+    assert mint.calls == 2, "the foreground joined the refresh's flight"
+
+
+def test_a_token_that_arrives_stale_does_not_cost_an_exchange_per_request(
+    mint: CountingMint, clock: FakeClock
+) -> None:
+    mint.lifetime = REFRESH_AHEAD - timedelta(minutes=1)  # STALE on arrival
+    provider = TokenProvider(mint, clock=clock)
+    for _ in range(20):
+        provider.get()
+    assert mint.calls <= 2
+
+
+def test_no_background_refresh_is_started_while_cooling_down(
+    provider: TokenProvider,
+    mint: CountingMint,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    old = provider.get()
+    clock.advance(timedelta(hours=1) - REFRESH_AHEAD)
+    mint.fail = REFUSAL
+    provider.get()
+    _wait_for(lambda: mint.calls == 2)
+    time.sleep(0.1)
+    for _ in range(50):
+        assert provider.get() is old
+    time.sleep(0.1)
+    assert mint.calls == 2
+    assert caplog.text.count("background token refresh failed") == 1

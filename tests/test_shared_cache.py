@@ -327,3 +327,119 @@ def test_logs_from_redis_trouble_hold_no_password(
     assert "Redis unavailable" in caplog.text
     assert "hunter2-redis-pass" not in caplog.text
     assert "hunter2-redis-pass" not in repr(service.settings)
+
+
+def test_lock_outlives_the_longest_exchange() -> None:
+    from sfdc.store import LOCK_TTL, lock_ttl
+
+    assert lock_ttl(10, 25) == LOCK_TTL == timedelta(seconds=40)
+    assert lock_ttl(25, 25) == timedelta(seconds=55)
+
+
+def test_an_orphaned_lock_does_not_delay_a_token_already_in_redis(
+    env: dict[str, str], emulator: Any
+) -> None:
+    import json
+
+    _service(env).current()  # the token is in Redis
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, json.dumps(env)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "held"
+    holder.kill()
+    holder.wait(10)
+    holder.stdout.close()
+    started = time.monotonic()
+    assert _service(env).current().token.access_token
+    assert time.monotonic() - started < 1.0
+    assert stats(emulator.url)["token_requests"] == 1
+
+
+def test_a_rejection_missed_by_a_frozen_redis_is_never_undone(
+    outage_env: dict[str, str],
+    private_redis: PrivateRedis,
+    emulator: Any,
+    now_clock: FakeClock,
+) -> None:
+    first, second = _service(outage_env, now_clock), _service(outage_env, now_clock)
+    old = first.current()
+    private_redis.freeze()
+    try:
+        first.rejected(old)  # Redis does not answer: the rejection stays local for now
+        new = first.current()
+    finally:
+        private_redis.thaw()
+    assert new.token.access_token != old.token.access_token
+    now_clock.advance(REDIS_RETRY)
+    assert first.current().token.access_token == new.token.access_token, "not re-adopted"
+    now_clock.advance(LOCAL_RECHECK)
+    assert second.current().token.access_token == new.token.access_token, "shared once back"
+    assert stats(emulator.url)["token_requests"] == 2
+
+
+def test_redis_losing_its_data_costs_no_exchange(
+    outage_env: dict[str, str],
+    private_redis: PrivateRedis,
+    emulator: Any,
+    now_clock: FakeClock,
+) -> None:
+    services = [_service(outage_env, now_clock) for _ in range(3)]
+    token = {s.current().token.access_token for s in services}
+    private_redis.stop()
+    private_redis.start()  # empty: it keeps nothing on disk
+    now_clock.advance(LOCAL_RECHECK)
+    assert {s.current().token.access_token for s in services} == token
+    assert stats(emulator.url)["token_requests"] == 1
+
+
+def test_backoff_continues_across_instances(
+    seed_env: dict[str, str],
+    keypair: KeyPair,
+    shared_redis: tuple[str, str],
+    now_clock: FakeClock,
+) -> None:
+    with running_emulator(emulator_config(keypair)) as emulator:
+        env = _env(seed_env, emulator, *shared_redis)
+        services = [_service(env, now_clock) for _ in range(4)]
+        emulator.state.fail_next(count=1000, mode="error", status=503)
+        waits, asked = [], stats(emulator.url)["token_requests"]
+        for failure in range(5):
+            waited = timedelta(0)
+            while True:
+                with pytest.raises(UpstreamError):
+                    services[failure % 4].current()
+                now = stats(emulator.url)["token_requests"]
+                if now != asked:
+                    asked = now
+                    break
+                now_clock.advance(timedelta(milliseconds=250))
+                waited += timedelta(milliseconds=250)
+            waits.append(waited)
+    assert waits[2:] == [timedelta(seconds=2), timedelta(seconds=4), timedelta(seconds=8)], waits
+
+
+def test_an_unreadable_shared_block_is_ignored(
+    env: dict[str, str], shared_redis: tuple[str, str]
+) -> None:
+    from sfdc.cooldown import Blocked
+
+    service = _service(env)
+    store = service.provider.store
+    assert store is not None
+    future = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    document = {
+        "code": "x",
+        "description": "d",
+        "hint": "h",
+        "retryable": True,
+        "status": 503,
+        "until": future,
+        "from_a_newer_version": 1,
+    }
+    assert Blocked.from_dict(document) is not None, "unknown fields are ignored"
+    assert Blocked.from_dict({"until": "not a date"}) is None
+    sealed = store.sealer.seal(b"not json", context=store.blocked_key.encode())
+    redis.Redis.from_url(shared_redis[0]).set(store.blocked_key, sealed)
+    assert store.load_blocked() is None
+    assert service.current().token.access_token

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -175,3 +175,32 @@ def test_api_keys_are_checked_against_every_configured_key(
     client = create_app(two).test_client()
     for key in (API_KEY, "k" * 20):
         assert client.get("/token", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+
+
+def test_a_reported_rejection_gets_a_fresh_token_once(
+    client: FlaskClient, emulator: Any, live_clock: Any
+) -> None:
+    old = client.get("/token", headers=AUTH).get_json()["access_token"]
+    live_clock.advance(timedelta(minutes=1))
+    emulator.state.expire_all()
+    fresh = client.post("/token", headers=AUTH, data={"rejected": old}).get_json()
+    assert fresh["access_token"] != old
+    again = client.post("/token", headers=AUTH, json={"rejected": old}).get_json()
+    assert again["access_token"] == fresh["access_token"], "a late report of the old token"
+    assert stats(emulator.url)["token_requests"] == 2
+
+
+def test_a_brand_new_token_is_not_replaced_on_a_callers_word(
+    client: FlaskClient, emulator: Any
+) -> None:
+    token = client.get("/token", headers=AUTH).get_json()["access_token"]
+    for _ in range(5):
+        assert client.post("/token", headers=AUTH, data={"rejected": token}).status_code == 200
+    assert stats(emulator.url)["token_requests"] == 1
+
+
+def test_reporting_needs_the_token_and_a_key(client: FlaskClient) -> None:
+    assert client.post("/token", data={"rejected": "x"}).status_code == 401
+    answer = client.post("/token", headers=AUTH)
+    assert answer.status_code == 400
+    assert "rejected" in answer.get_json()["hint"]
