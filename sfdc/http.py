@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.structures import CaseInsensitiveDict
 
 from sfdc.errors import SalesforceTimeout, SalesforceUnavailable, UpstreamProtocolError
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 # days while staying far inside gunicorn's 30 s worker timeout.
 DEFAULT_TIMEOUT = 10.0
 USER_AGENT = "sfdc-token-service/0.1 (+cloudfoundry)"
+# Connections kept per Salesforce host for the API proxy: one per gunicorn thread.
+PROXY_POOL_SIZE = 32
 
 
 def is_transient(status: int) -> bool:
@@ -151,6 +154,7 @@ class Transport:
         self._sleep = sleep
         self._monotonic = monotonic
         self._rng = rng
+        self._pools: dict[tuple[str, str], urllib3.PoolManager] = {}
 
     def request(
         self,
@@ -209,39 +213,71 @@ class Transport:
         *,
         headers: Mapping[str, str],
         data: bytes | None = None,
-    ) -> requests.Response:
+    ) -> urllib3.BaseHTTPResponse:
         """A streamed response for the API proxy: one attempt, body left unread.
 
         No retries: a POST or PATCH that may have reached Salesforce must not be
         sent again on a guess (re-authentication replays are decided upstream).
         The read timeout applies per read, so a large download is not cut off.
+        This goes to urllib3 directly, with the session's proxy and CA settings
+        for the host: requests' own per-call work would double the proxy's
+        overhead, and streaming needs none of it.
         """
         try:
-            return self.session.request(
+            return self._pool(url).urlopen(
                 method,
                 url,
-                headers=headers,
-                data=data,
-                timeout=(self.timeout, self.timeout),
-                allow_redirects=False,
-                stream=True,
+                body=data,
+                headers=dict(headers),
+                redirect=False,
+                retries=False,
+                preload_content=False,
+                decode_content=False,
+                timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
             )
-        except requests.Timeout as exc:
+        except urllib3.exceptions.TimeoutError as exc:
             raise SalesforceTimeout(
                 f"Salesforce did not answer {method} {urlsplit(url).path} within "
                 f"{self.timeout:g} s.",
                 hint="Retry later, or raise SFDC_HTTP_TIMEOUT if calls are merely slow.",
             ) from exc
-        except requests.exceptions.SSLError as exc:
-            raise _unreachable(url, exc, 1) from exc
-        except requests.ConnectionError as exc:
-            raise _unreachable(url, exc, 1) from exc
-        except requests.RequestException as exc:
+        except urllib3.exceptions.SSLError as exc:
+            raise _unreachable(url, requests.exceptions.SSLError(str(exc)), 1) from exc
+        except (
+            urllib3.exceptions.NewConnectionError,
+            urllib3.exceptions.ProtocolError,
+            urllib3.exceptions.ProxyError,
+            urllib3.exceptions.NameResolutionError,
+        ) as exc:
+            raise _unreachable(url, requests.ConnectionError(str(exc)), 1) from exc
+        except urllib3.exceptions.HTTPError as exc:
             raise UpstreamProtocolError(
                 f"The request to {urlsplit(url).hostname} could not be sent "
                 f"({type(exc).__name__}).",
                 hint="Check the path and headers of the request.",
             ) from exc
+
+    def _pool(self, url: str) -> urllib3.PoolManager:
+        """One pool per host, set up as the session would for it (proxy, CA bundle)."""
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc)
+        pool = self._pools.get(key)
+        if pool is None:
+            settings = self.session.merge_environment_settings(url, {}, True, None, None)
+            verify = settings["verify"]
+            options: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED" if verify else "CERT_NONE"}
+            if isinstance(verify, str):
+                options["ca_certs"] = verify
+            elif verify:
+                options["ca_certs"] = requests.utils.DEFAULT_CA_BUNDLE_PATH
+            proxy = requests.utils.select_proxy(url, settings["proxies"])
+            # Enough connections for every thread of a gunicorn worker.
+            options.update(num_pools=4, maxsize=PROXY_POOL_SIZE)
+            pool = (
+                urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
+            )
+            self._pools[key] = pool
+        return pool
 
     def _attempt(
         self,

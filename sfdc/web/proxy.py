@@ -15,18 +15,22 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator
 
-import requests
+import urllib3
 from flask import Blueprint, Response, request
 from werkzeug.routing import PathConverter
 
 from sfdc.exchange import Exchange
 from sfdc.flow import TokenService
+from sfdc.http import USER_AGENT
 from sfdc.proxy import METHODS, check_path, request_headers, response_headers, target_url
 from sfdc.session import is_session_rejection
 from sfdc.web.auth import require_api_key
 from sfdc.web.extension import token_service
 
 bp = Blueprint("proxy", __name__)
+
+CHUNK = 64 * 1024
+PREFIX = "/api/"
 
 
 class AnyPath(PathConverter):
@@ -35,10 +39,6 @@ class AnyPath(PathConverter):
 
     regex = r"[\s\S]*"
     part_isolating = False  # werkzeug infers True for a regex without a slash
-
-
-CHUNK = 64 * 1024
-PREFIX = "/api/"
 
 
 def _raw_target() -> tuple[str, str]:
@@ -54,16 +54,17 @@ def _raw_target() -> tuple[str, str]:
 
 def _send(
     service: TokenService, exchange: Exchange, url: str, body: bytes | None
-) -> requests.Response:
+) -> urllib3.BaseHTTPResponse:
     headers = request_headers(request.headers.items())
     headers.setdefault("Accept-Encoding", "identity")  # relay bytes as the caller asked for them
     headers["Authorization"] = f"Bearer {exchange.token.access_token}"
+    headers["User-Agent"] = USER_AGENT
     return service.transport.open(request.method, url, headers=headers, data=body)
 
 
-def _small_body(upstream: requests.Response) -> tuple[bytes, bytes]:
+def _small_body(upstream: urllib3.BaseHTTPResponse) -> tuple[bytes, bytes]:
     """(bytes as sent, bytes decoded) of an error answer, to inspect and still relay."""
-    raw = upstream.raw.read(decode_content=False)
+    raw = upstream.read(decode_content=False)
     encoding = upstream.headers.get("Content-Encoding", "").lower()
     try:
         if encoding in ("gzip", "deflate"):
@@ -73,8 +74,16 @@ def _small_body(upstream: requests.Response) -> tuple[bytes, bytes]:
     return raw, raw
 
 
-def _stream(upstream: requests.Response) -> Iterator[bytes]:
-    yield from upstream.raw.stream(CHUNK, decode_content=False)
+def _stream(upstream: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
+    yield from upstream.stream(CHUNK, decode_content=False)
+
+
+def _finish(upstream: urllib3.BaseHTTPResponse) -> None:
+    """Give a fully read connection back to the pool; drop one abandoned midway."""
+    if upstream.isclosed():  # type: ignore[attr-defined]  # urllib3's HTTPResponse has it
+        upstream.release_conn()
+    else:
+        upstream.close()
 
 
 @bp.route("/api/<anypath:path>", methods=METHODS)
@@ -93,20 +102,20 @@ def forward(path: str) -> Response:
     )
     upstream = _send(service, exchange, url, body)
     content: bytes | None = None
-    if upstream.status_code == 401:
+    if upstream.status == 401:
         content, decoded = _small_body(upstream)
         if is_session_rejection(401, decoded):
-            upstream.close()
+            _finish(upstream)
             service.rejected(exchange)
             # Once: if Salesforce refuses a brand-new token too, that answer is final.
             upstream = _send(service, service.current(), url, body)
             content = None
     headers = response_headers(upstream.headers)
     if content is not None or request.method == "HEAD":
-        upstream.close()
-        return Response(content or b"", status=upstream.status_code, headers=headers)
+        _finish(upstream)
+        return Response(content or b"", status=upstream.status, headers=headers)
     relayed = Response(
-        _stream(upstream), status=upstream.status_code, headers=headers, direct_passthrough=True
+        _stream(upstream), status=upstream.status, headers=headers, direct_passthrough=True
     )
-    relayed.call_on_close(upstream.close)
+    relayed.call_on_close(lambda: _finish(upstream))
     return relayed
