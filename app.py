@@ -8,14 +8,11 @@ the process with one log line and a non-zero status, as Cloud Foundry expects.
 import logging
 import sys
 
+from sfdc import logs
 from sfdc.errors import ConfigError
 from sfdc.web import create_app
 
-logging.basicConfig(
-    level=logging.INFO,
-    format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    stream=sys.stdout,
-)
+logs.configure()
 
 try:
     app = create_app()

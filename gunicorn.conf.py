@@ -20,7 +20,30 @@ else:
     _metrics_dir, _owned = Path(tempfile.mkdtemp(prefix="sfdc-metrics-")), True
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir)
 
+# Imported only now: prometheus-client must see PROMETHEUS_MULTIPROC_DIR first.
+import logging
+import sys
+
+from gunicorn.glogging import Logger
 from prometheus_client import multiprocess
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # gunicorn has not added it yet
+from sfdc.logs import JsonFormatter
+
+
+class JsonLogger(Logger):  # type: ignore[misc]
+    """gunicorn's own lines (start-up, access) as JSON on stdout, like the app's."""
+
+    def setup(self, cfg):  # type: ignore[no-untyped-def]
+        super().setup(cfg)
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(JsonFormatter())
+        self.error_log.handlers[:] = [handler]
+        if cfg.accesslog:
+            self.access_log.handlers[:] = [handler]
+
+
+logger_class = JsonLogger
 
 
 def when_ready(server):  # type: ignore[no-untyped-def]  # gunicorn's hook signature

@@ -106,6 +106,25 @@ class Reply:
     content: bytes = field(repr=False)
 
 
+def _outcome(status: int) -> str:
+    return "ok" if status < 400 else "transient" if is_transient(status) else "refused"
+
+
+def log_call(method: str, url: str, status: int | None, started: float, outcome: str) -> None:
+    """One line per call to Salesforce: where (path only: queries may hold data), how it went."""
+    parts = urlsplit(url)
+    log.info(
+        "salesforce call",
+        extra={
+            "method": method,
+            "endpoint": f"{parts.hostname}{parts.path}",
+            "status": status,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            "outcome": outcome,
+        },
+    )
+
+
 def _retry_after(headers: Mapping[str, str]) -> float | None:
     value = headers.get("Retry-After", "").strip()
     return float(value) if value.isascii() and value.isdigit() else None
@@ -223,8 +242,9 @@ class Transport:
         for the host: requests' own per-call work would double the proxy's
         overhead, and streaming needs none of it.
         """
+        started = time.perf_counter()
         try:
-            return self._pool(url).urlopen(
+            upstream: urllib3.BaseHTTPResponse = self._pool(url).urlopen(
                 method,
                 url,
                 body=data,
@@ -235,27 +255,33 @@ class Transport:
                 decode_content=False,
                 timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
             )
-        except urllib3.exceptions.TimeoutError as exc:
-            raise SalesforceTimeout(
-                f"Salesforce did not answer {method} {urlsplit(url).path} within "
-                f"{self.timeout:g} s.",
-                hint="Retry later, or raise SFDC_HTTP_TIMEOUT if calls are merely slow.",
-            ) from exc
-        except urllib3.exceptions.SSLError as exc:
-            raise _unreachable(url, requests.exceptions.SSLError(str(exc)), 1) from exc
-        except (
-            urllib3.exceptions.NewConnectionError,
-            urllib3.exceptions.ProtocolError,
-            urllib3.exceptions.ProxyError,
-            urllib3.exceptions.NameResolutionError,
-        ) as exc:
-            raise _unreachable(url, requests.ConnectionError(str(exc)), 1) from exc
         except urllib3.exceptions.HTTPError as exc:
-            raise UpstreamProtocolError(
-                f"The request to {urlsplit(url).hostname} could not be sent "
-                f"({type(exc).__name__}).",
-                hint="Check the path and headers of the request.",
-            ) from exc
+            log_call(method, url, None, started, type(exc).__name__)
+            raise self._open_failed(method, url, exc) from exc
+        log_call(method, url, upstream.status, started, _outcome(upstream.status))
+        return upstream
+
+    def _open_failed(self, method: str, url: str, exc: urllib3.exceptions.HTTPError) -> Exception:
+        where = f"{method} {urlsplit(url).path}"
+        if isinstance(exc, urllib3.exceptions.TimeoutError):
+            return SalesforceTimeout(
+                f"Salesforce did not answer {where} within {self.timeout:g} s.",
+                hint="Retry later, or raise SFDC_HTTP_TIMEOUT if calls are merely slow.",
+            )
+        if isinstance(exc, urllib3.exceptions.SSLError):
+            return _unreachable(url, requests.exceptions.SSLError(str(exc)), 1)
+        if isinstance(
+            exc,
+            urllib3.exceptions.NewConnectionError
+            | urllib3.exceptions.ProtocolError
+            | urllib3.exceptions.ProxyError
+            | urllib3.exceptions.NameResolutionError,
+        ):
+            return _unreachable(url, requests.ConnectionError(str(exc)), 1)
+        return UpstreamProtocolError(
+            f"The request to {urlsplit(url).hostname} could not be sent ({type(exc).__name__}).",
+            hint="Check the path and headers of the request.",
+        )
 
     def _pool(self, url: str) -> urllib3.PoolManager:
         """One pool per host, set up as the session would for it (proxy, CA bundle)."""
@@ -290,27 +316,32 @@ class Transport:
         """One request whose connect, wait and body all end by the attempt's deadline."""
         budget = max(0.001, min(self.timeout, deadline - self._monotonic()))
         ends = self._monotonic() + budget
-        response = self.session.request(
-            method,
-            url,
-            data=data,
-            headers=headers,
-            timeout=(budget, budget),
-            allow_redirects=False,
-            stream=True,
-        )
-        with response:
-            chunks = []
-            # requests' read timeout is per socket read; a body trickling in a
-            # byte at a time would never trip it, so the attempt has a deadline.
-            # read1 returns whatever has arrived instead of waiting for a full chunk.
-            while chunk := response.raw.read1(64 * 1024, decode_content=True):
-                chunks.append(chunk)
-                if self._monotonic() > ends:
-                    raise _TooSlow(f"{url} sent its body too slowly")
-            return Reply(
-                response.status_code, CaseInsensitiveDict(response.headers), b"".join(chunks)
+        started = time.perf_counter()
+        try:
+            response = self.session.request(
+                method,
+                url,
+                data=data,
+                headers=headers,
+                timeout=(budget, budget),
+                allow_redirects=False,
+                stream=True,
             )
+            with response:
+                chunks = []
+                # requests' read timeout is per socket read; a body trickling in a
+                # byte at a time would never trip it, so the attempt has a deadline.
+                # read1 returns whatever has arrived instead of waiting for a full chunk.
+                while chunk := response.raw.read1(64 * 1024, decode_content=True):
+                    chunks.append(chunk)
+                    if self._monotonic() > ends:
+                        raise _TooSlow(f"{url} sent its body too slowly")
+        except requests.RequestException as exc:
+            log_call(method, url, None, started, type(exc).__name__)
+            raise
+        status = response.status_code
+        log_call(method, url, status, started, _outcome(status))
+        return Reply(status, CaseInsensitiveDict(response.headers), b"".join(chunks))
 
     def _wait(self, policy: RetryPolicy, attempt: int, deadline: float, hint: float | None) -> bool:
         """Sleep before the next attempt; False when that would overrun the budget."""

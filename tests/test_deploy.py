@@ -148,7 +148,9 @@ def test_staged_app_serves_a_token_from_the_emulator(staged: Path, keypair: KeyP
             wait_healthy(url, process)
             anonymous = requests.get(url, timeout=10).json()
             page = requests.get(
-                url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10
+                url,
+                headers={"Authorization": f"Bearer {API_KEY}", "X-Vcap-Request-Id": "rtr-42"},
+                timeout=10,
             ).json()
             exchanges = stats(emulator.url)["token_requests"]
         finally:
@@ -159,7 +161,13 @@ def test_staged_app_serves_a_token_from_the_emulator(staged: Path, keypair: KeyP
     assert exchanges <= int(os.environ.get("WEB_CONCURRENCY", "2")), "at most one per worker"
     assert status == 0, output
     assert seconds < 10, "stopped before CF's SIGKILL"
-    assert "GET / HTTP/1.1" in output, "access log on stdout, as the buildpack configures"
+    lines = [json.loads(line) for line in output.splitlines() if line.strip()]  # all JSON
+    access = [e for e in lines if e.get("event") == "request" and e.get("path") == "/"]
+    assert any(e["status"] == 200 and e["request_id"] == "rtr-42" for e in access), access
+    calls = [e for e in lines if e.get("event") == "salesforce call"]
+    assert calls, "every call to Salesforce is logged"
+    assert {"endpoint", "method", "status", "duration_ms", "outcome"} <= calls[0].keys()
+    assert calls[0]["endpoint"].endswith("/services/oauth2/token")
     assert token not in output
     assert keypair.key_body[:40] not in output
 

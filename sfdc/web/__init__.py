@@ -8,10 +8,12 @@ imports Flask.
 from __future__ import annotations
 
 import logging
+import uuid
 
 import requests
-from flask import Flask, Response
+from flask import Flask, Response, request
 
+from sfdc import logs
 from sfdc.config import Settings, load_settings
 from sfdc.flow import Clock, TokenService, utc_now
 from sfdc.web import connection, demo, errors, health, metrics, proxy, tokens
@@ -29,6 +31,19 @@ MAX_PROXIED_BODY = 64 * 1024 * 1024
 def _no_store(response: Response) -> Response:
     # Answers may hold live credentials; no proxy or browser should keep them.
     response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _start_request() -> None:
+    """Tag this request's log lines: CF's router id when present, else a fresh one."""
+    given = logs.clean_request_id(request.headers.get("X-Vcap-Request-Id"))
+    logs.REQUEST_ID.set(given or uuid.uuid4().hex)
+
+
+def _echo_request_id(response: Response) -> Response:
+    request_id = logs.REQUEST_ID.get()
+    if request_id:
+        response.headers["X-Request-Id"] = request_id
     return response
 
 
@@ -65,5 +80,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = MAX_PROXIED_BODY
     for blueprint in (connection.bp, demo.bp, health.bp, metrics.bp, proxy.bp, tokens.bp):
         app.register_blueprint(blueprint)
+    app.before_request(_start_request)
     app.after_request(_no_store)
+    app.after_request(_echo_request_id)
     return app
