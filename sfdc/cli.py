@@ -162,14 +162,82 @@ def emulator(
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the whole token as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print Salesforce's whole token response.")
+@click.option("--assertion", is_flag=True, help="Print only a signed JWT assertion; no login.")
 @_one_line_errors
-def token(as_json: bool) -> None:
-    """Print a fresh access token, using the service's configuration (environment)."""
+def token(as_json: bool, assertion: bool) -> None:
+    """Print an access token, using the service's configuration (environment)."""
     from sfdc.config import load_settings
     from sfdc.flow import TokenService
 
-    exchange = TokenService(load_settings()).current()
+    service = TokenService(load_settings())
+    if assertion:
+        click.echo(service.flow.assertion().token)
+        return
+    exchange = service.current()
     click.echo(
-        json.dumps(exchange.token.to_dict(), indent=2) if as_json else exchange.token.access_token
+        json.dumps(exchange.response.body, indent=2) if as_json else exchange.token.access_token
     )
+
+
+@main.command()
+@click.option("--offline", is_flag=True, help="Only check the configuration; no login.")
+@click.option("--json", "as_json", is_flag=True, help="Print the steps as JSON.")
+def check(offline: bool, as_json: bool) -> None:
+    """Check the configuration as the service would, then log in once and call the identity URL."""
+    from sfdc.checkup import run
+
+    steps = run(offline=offline)
+    if as_json:
+        click.echo(json.dumps([step.to_dict() for step in steps], indent=2))
+    else:
+        for step in steps:
+            click.echo(step.line())
+    sys.exit(0 if all(step.ok for step in steps) else 1)
+
+
+@main.command()
+@click.argument("url")
+@click.option("--api-key", envvar="SFDC_SMOKE_API_KEY", help="Also check /token and /connection.")
+@click.option(
+    "--wait",
+    default=0.0,
+    show_default=True,
+    type=float,
+    help="Seconds to keep retrying /healthz while a fresh deploy comes up.",
+)
+@click.option(
+    "--timeout", default=10.0, show_default=True, type=float, help="Seconds for each request."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report.")
+@click.option(
+    "--junit",
+    "junit_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write JUnit XML for CI test reports.",
+)
+def smoke(
+    url: str,
+    api_key: str | None,
+    wait: float,
+    timeout: float,
+    as_json: bool,
+    junit_file: Path | None,
+) -> None:
+    """Smoke-test a deployed service at URL (for CI right after cf push)."""
+    from sfdc.smoke import Smoke, junit
+
+    results = Smoke(url, api_key=api_key, timeout=timeout).run(wait=wait)
+    if as_json:
+        report = {
+            "url": url,
+            "passed": all(r.status != "fail" for r in results),
+            "checks": [r.to_dict() for r in results],
+        }
+        click.echo(json.dumps(report, indent=2))
+    else:
+        for result in results:
+            click.echo(result.line())
+    if junit_file is not None:
+        junit_file.write_bytes(junit(results))
+    sys.exit(1 if any(r.status == "fail" for r in results) else 0)
