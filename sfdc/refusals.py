@@ -76,7 +76,7 @@ _GRANT_TYPE = Advice(
 )
 _UNKNOWN = Advice(
     "Salesforce refused the token request. Look up the error in the README's "
-    "troubleshooting table; `python -m sfdc token` reproduces it with the same settings."
+    "troubleshooting table, and run `python -m sfdc check` with the same settings."
 )
 
 _BY_ERROR: dict[str, Advice] = {
