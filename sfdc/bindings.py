@@ -15,10 +15,8 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlsplit
 
 import cfenv
-import redis.connection
 
 from sfdc.errors import ConfigError
 
@@ -86,7 +84,8 @@ def services(environ: Mapping[str, str]) -> list[cfenv.Service]:
     return found
 
 
-def _names(service: cfenv.Service) -> set[str]:
+def names(service: cfenv.Service) -> set[str]:
+    """What a binding answers to: its name, instance name and binding name."""
     return {
         str(service.env[key])
         for key in ("name", "instance_name", "binding_name")
@@ -125,7 +124,7 @@ def _reference_error(service: cfenv.Service) -> ConfigError:
 def _choose_service(bound: list[cfenv.Service], name: str | None) -> cfenv.Service | None:
     listing = ", ".join(sorted(s.name for s in bound)) or "none"
     if name:
-        matches = [s for s in bound if name in _names(s)]
+        matches = [s for s in bound if name in names(s)]
         if not matches:
             raise ConfigError(
                 f"SFDC_CREDHUB_SERVICE is '{name}', but no bound service has that name "
@@ -182,99 +181,3 @@ def find_credential(
     value = entry.get("value")
     layers = (value, entry, credentials) if isinstance(value, dict) else (entry, credentials)
     return Credential(service=service.name, entry=entry_name, layers=layers)
-
-
-@dataclass(frozen=True)
-class RedisBinding:
-    """Where the shared token cache lives; ``url`` may hold a password."""
-
-    url: str = field(repr=False)
-    source: str
-
-    @property
-    def tls(self) -> bool:
-        return self.url.startswith("rediss://")
-
-
-def _is_redis(service: cfenv.Service) -> bool:
-    tags = service.env.get("tags") or []
-    label = str(service.env.get("label") or "")
-    return "redis" in label.lower() or any(str(t).lower() == "redis" for t in tags)
-
-
-def _redis_url(service: cfenv.Service) -> str:
-    credentials: dict[str, Any] = service.credentials
-    for key in ("uri", "url"):
-        value = credentials.get(key)
-        if isinstance(value, str) and value.startswith(("redis://", "rediss://")):
-            return value
-    host = credentials.get("host") or credentials.get("hostname")
-    if not host:
-        raise ConfigError(
-            f"Redis service '{service.name}' has no host (keys: {', '.join(sorted(credentials))}).",
-            hint="Bind a Redis service whose credentials hold host, port and password, or set "
-            "REDIS_URL.",
-        )
-    # Brokers that offer TLS add tls_port next to port (research/cloudfoundry.md §6).
-    tls_port = credentials.get("tls_port")
-    scheme, port = ("rediss", tls_port) if tls_port else ("redis", credentials.get("port", 6379))
-    password = credentials.get("password") or ""
-    userinfo = f":{quote(str(password), safe='')}@" if password else ""
-    return f"{scheme}://{userinfo}{host}:{int(port)}/0"
-
-
-def _checked(url: str, source: str) -> RedisBinding:
-    """A binding whose URL redis-py can use; the URL is never quoted (it may hold a password)."""
-    problem = None
-    if not url.startswith(("redis://", "rediss://")):
-        problem = "is not a redis:// or rediss:// URL"
-    else:
-        try:
-            options = redis.connection.parse_url(url)  # type: ignore[no-untyped-call]
-        except ValueError as exc:
-            problem = f"cannot be used ({str(exc).split(':')[0].strip().rstrip('.')})"
-        else:
-            database = urlsplit(url).path.strip("/")
-            if not options.get("host"):
-                problem = "names no host"
-            elif database and not database.isdigit():
-                problem = "names a database that is not a number"
-    if problem:
-        raise ConfigError(
-            f"The Redis URL from {source} {problem}.",
-            hint="Use redis://:password@host:6379/0 (rediss:// for TLS), or rebind the Redis "
-            "service.",
-        )
-    return RedisBinding(url=url, source=source)
-
-
-def find_redis(environ: Mapping[str, str], *, service_name: str | None) -> RedisBinding | None:
-    """The Redis for the shared cache: ``REDIS_URL``, else a bound Redis service, else none."""
-    url = environ.get("REDIS_URL", "").strip()
-    if url:
-        return _checked(url, "REDIS_URL")
-    bound = services(environ)
-    if service_name:
-        matches = [s for s in bound if service_name in _names(s)]
-        if not matches:
-            raise ConfigError(
-                f"SFDC_REDIS_SERVICE is '{service_name}', but no bound service has that name.",
-                hint=f"Bind it (`cf bind-service APP {service_name}`) or correct "
-                "SFDC_REDIS_SERVICE.",
-            )
-    else:
-        matches = [s for s in bound if _is_redis(s)]
-    if len(matches) > 1:
-        raise ConfigError(
-            "Several Redis services are bound: " + ", ".join(sorted(s.name for s in matches)) + ".",
-            hint="Set SFDC_REDIS_SERVICE to the one for the token cache.",
-        )
-    if not matches:
-        return None
-    try:
-        return _checked(_redis_url(matches[0]), f"service '{matches[0].name}'")
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(
-            f"Redis service '{matches[0].name}' has a port that is not a number.",
-            hint="Rebind the service; its credentials should hold host, port and password.",
-        ) from exc

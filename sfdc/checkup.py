@@ -21,10 +21,11 @@ from cryptography.hazmat.primitives import serialization
 
 from sfdc import connection
 from sfdc.config import Settings, load_settings
+from sfdc.connections import new_session
 from sfdc.errors import SfdcError
 from sfdc.exchange import Exchange
 from sfdc.flow import JwtBearerFlow, utc_now
-from sfdc.http import Transport, new_session
+from sfdc.http import Transport
 from sfdc.oauth import OAuthClient
 
 

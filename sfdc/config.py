@@ -21,10 +21,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sfdc import keys
 from sfdc.assertion import PRODUCTION_AUDIENCE, SANDBOX_AUDIENCE
-from sfdc.bindings import Credential, RedisBinding, find_credential, find_redis
+from sfdc.bindings import Credential, find_credential
 from sfdc.errors import ConfigError
 from sfdc.hosts import is_loopback
 from sfdc.http import DEFAULT_TIMEOUT
+from sfdc.redis_binding import RedisBinding, find_redis
 
 DEFAULT_LOGIN_URL = "https://login.salesforce.com"
 # Long enough that guessing is hopeless; `secrets.token_urlsafe(32)` gives 43.

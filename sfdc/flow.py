@@ -20,9 +20,10 @@ import requests
 
 from sfdc.assertion import Assertion, Signer, claims
 from sfdc.config import Settings
+from sfdc.connections import new_session
 from sfdc.errors import SfdcError
 from sfdc.exchange import Exchange
-from sfdc.http import Transport, new_session
+from sfdc.http import Transport
 from sfdc.oauth import OAuthClient
 from sfdc.provider import TokenProvider
 from sfdc.sealing import Sealer

@@ -15,13 +15,13 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 import urllib3
 from requests.structures import CaseInsensitiveDict
 
+from sfdc.connections import Pools
 from sfdc.errors import SalesforceTimeout, SalesforceUnavailable, UpstreamProtocolError
 
 log = logging.getLogger(__name__)
@@ -30,9 +30,6 @@ log = logging.getLogger(__name__)
 # token endpoint answers in well under a second; 10 s leaves room for slow
 # days while staying far inside gunicorn's 30 s worker timeout.
 DEFAULT_TIMEOUT = 10.0
-USER_AGENT = "sfdc-token-service/0.1 (+cloudfoundry)"
-# Connections kept per Salesforce host for the API proxy: one per gunicorn thread.
-PROXY_POOL_SIZE = 32
 
 
 def is_transient(status: int) -> bool:
@@ -55,46 +52,6 @@ class RetryPolicy:
 
 
 NO_RETRY = RetryPolicy(attempts=1)
-
-
-class _NoNetrc(requests.auth.AuthBase):
-    """We always send our own Authorization; never take credentials from ~/.netrc."""
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        return request
-
-
-class _Session(requests.Session):
-    """A session that reads proxy and CA settings from the environment once per host.
-
-    requests re-reads them (and ~/.netrc) on every request, about half a
-    millisecond of scanning os.environ and stat calls; a Cloud Foundry app's
-    environment does not change while it runs.
-    """
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.auth = _NoNetrc()
-        self._environment: dict[tuple[str, str, Any], Any] = {}
-
-    def merge_environment_settings(  # type: ignore[override]
-        self, url: str, proxies: Any, stream: Any, verify: Any, cert: Any
-    ) -> Any:
-        if proxies or verify is not None or cert is not None:
-            return super().merge_environment_settings(url, proxies, stream, verify, cert)
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.netloc, stream)
-        found = self._environment.get(key)
-        if found is None:
-            found = super().merge_environment_settings(url, {}, stream, None, None)
-            self._environment[key] = found
-        return {**found, "proxies": dict(found["proxies"])}
-
-
-def new_session() -> requests.Session:
-    session = _Session()
-    session.headers["User-Agent"] = USER_AGENT
-    return session
 
 
 @dataclass(frozen=True)
@@ -173,7 +130,7 @@ class Transport:
         self._sleep = sleep
         self._monotonic = monotonic
         self._rng = rng
-        self._pools: dict[tuple[str, str], urllib3.PoolManager] = {}
+        self._pools = Pools(session)
 
     def request(
         self,
@@ -244,7 +201,7 @@ class Transport:
         """
         started = time.perf_counter()
         try:
-            upstream: urllib3.BaseHTTPResponse = self._pool(url).urlopen(
+            upstream: urllib3.BaseHTTPResponse = self._pools.for_url(url).urlopen(
                 method,
                 url,
                 body=data,
@@ -282,28 +239,6 @@ class Transport:
             f"The request to {urlsplit(url).hostname} could not be sent ({type(exc).__name__}).",
             hint="Check the path and headers of the request.",
         )
-
-    def _pool(self, url: str) -> urllib3.PoolManager:
-        """One pool per host, set up as the session would for it (proxy, CA bundle)."""
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.netloc)
-        pool = self._pools.get(key)
-        if pool is None:
-            settings = self.session.merge_environment_settings(url, {}, True, None, None)
-            verify = settings["verify"]
-            options: dict[str, Any] = {"cert_reqs": "CERT_REQUIRED" if verify else "CERT_NONE"}
-            if isinstance(verify, str):
-                options["ca_certs"] = verify
-            elif verify:
-                options["ca_certs"] = requests.utils.DEFAULT_CA_BUNDLE_PATH
-            proxy = requests.utils.select_proxy(url, settings["proxies"])
-            # Enough connections for every thread of a gunicorn worker.
-            options.update(num_pools=4, maxsize=PROXY_POOL_SIZE)
-            pool = (
-                urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
-            )
-            self._pools[key] = pool
-        return pool
 
     def _attempt(
         self,

@@ -23,9 +23,10 @@ from urllib.parse import urljoin
 import requests
 from requests.auth import AuthBase
 
+from sfdc.connections import new_session
 from sfdc.errors import SalesforceTimeout, SalesforceUnavailable, UpstreamProtocolError
 from sfdc.exchange import Exchange
-from sfdc.http import DEFAULT_TIMEOUT, new_session
+from sfdc.http import DEFAULT_TIMEOUT
 
 
 class TokenSource(Protocol):

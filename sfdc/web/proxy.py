@@ -19,9 +19,9 @@ import urllib3
 from flask import Blueprint, Response, request
 from werkzeug.routing import PathConverter
 
+from sfdc.connections import USER_AGENT
 from sfdc.exchange import Exchange
 from sfdc.flow import TokenService
-from sfdc.http import USER_AGENT
 from sfdc.proxy import METHODS, check_path, request_headers, response_headers, target_url
 from sfdc.session import is_session_rejection
 from sfdc.web.auth import require_api_key
