@@ -16,7 +16,7 @@ from flask import Flask, Response, request
 from sfdc import logs
 from sfdc.config import Settings, load_settings
 from sfdc.flow import Clock, TokenService, utc_now
-from sfdc.web import connection, demo, errors, health, metrics, proxy, tokens
+from sfdc.web import connection, demo, errors, health, metrics, openapi, proxy, tokens
 from sfdc.web.extension import KEY
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,15 @@ def create_app(
     app.url_map.converters["anypath"] = proxy.AnyPath
     # Proxied bodies are buffered once so a re-authenticated request can be replayed.
     app.config["MAX_CONTENT_LENGTH"] = MAX_PROXIED_BODY
-    for blueprint in (connection.bp, demo.bp, health.bp, metrics.bp, proxy.bp, tokens.bp):
+    for blueprint in (
+        connection.bp,
+        demo.bp,
+        health.bp,
+        metrics.bp,
+        openapi.bp,
+        proxy.bp,
+        tokens.bp,
+    ):
         app.register_blueprint(blueprint)
     app.before_request(_start_request)
     app.after_request(_no_store)
