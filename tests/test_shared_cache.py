@@ -6,6 +6,7 @@ multi-process test uses real processes.
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import subprocess
@@ -291,11 +292,8 @@ with service.provider.store.locked() as lock:
 """
 
 
-def test_a_dead_lock_holder_blocks_others_only_until_the_lock_expires(
-    env: dict[str, str], emulator: Any
-) -> None:
-    import json
-
+def _orphan_the_lock(env: dict[str, str]) -> None:
+    """Another process takes the cluster lock and dies holding it."""
     holder = subprocess.Popen(
         [sys.executable, "-c", _HOLD_LOCK, json.dumps(env)], stdout=subprocess.PIPE, text=True
     )
@@ -304,6 +302,12 @@ def test_a_dead_lock_holder_blocks_others_only_until_the_lock_expires(
     holder.kill()
     holder.wait(10)
     holder.stdout.close()
+
+
+def test_a_dead_lock_holder_blocks_others_only_until_the_lock_expires(
+    env: dict[str, str], emulator: Any
+) -> None:
+    _orphan_the_lock(env)
     started = time.monotonic()
     token = _service(env, lock_ttl=timedelta(seconds=2)).current()
     waited = time.monotonic() - started
@@ -339,17 +343,8 @@ def test_lock_outlives_the_longest_exchange() -> None:
 def test_an_orphaned_lock_does_not_delay_a_token_already_in_redis(
     env: dict[str, str], emulator: Any
 ) -> None:
-    import json
-
     _service(env).current()  # the token is in Redis
-    holder = subprocess.Popen(
-        [sys.executable, "-c", _HOLD_LOCK, json.dumps(env)], stdout=subprocess.PIPE, text=True
-    )
-    assert holder.stdout is not None
-    assert holder.stdout.readline().strip() == "held"
-    holder.kill()
-    holder.wait(10)
-    holder.stdout.close()
+    _orphan_the_lock(env)
     started = time.monotonic()
     assert _service(env).current().token.access_token
     assert time.monotonic() - started < 1.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -46,3 +47,23 @@ def client(app: Flask) -> FlaskClient:
 
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
+
+
+def concurrent_statuses(
+    app: Flask, path: str, count: int, headers: dict[str, str] | None = None
+) -> list[int]:
+    """Status codes of ``count`` GETs sent at once, each from its own client."""
+    barrier = threading.Barrier(count)
+    statuses: list[int] = []
+
+    def call() -> None:
+        own = app.test_client()
+        barrier.wait()
+        statuses.append(own.get(path, headers=headers or {}).status_code)
+
+    threads = [threading.Thread(target=call) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return statuses

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +15,7 @@ from flask.testing import FlaskClient
 from sfdc.assertion import ASSERTION_LIFETIME, LIVE_AFTER_EXP
 from tests.conftest import CONSUMER_KEY, USERNAME, FakeClock, KeyPair
 from tests.emulated import stats
-from tests.web.conftest import AUTH
+from tests.web.conftest import AUTH, concurrent_statuses
 
 SEED_KEYS = {"claim", "signed_claim", "target_payload", "response_headers", "response_text"}
 
@@ -86,17 +85,7 @@ def test_page_views_reuse_one_exchange(client: FlaskClient, emulator: Any) -> No
 
 
 def test_concurrent_cold_requests_make_one_exchange(app: Flask, emulator: Any) -> None:
-    statuses: list[int] = []
-
-    def view() -> None:
-        statuses.append(app.test_client().get("/").status_code)
-
-    threads = [threading.Thread(target=view) for _ in range(30)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert statuses == [200] * 30
+    assert concurrent_statuses(app, "/", 30) == [200] * 30
     assert stats(emulator.url)["token_requests"] == 1
 
 

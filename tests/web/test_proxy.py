@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 import tracemalloc
 from typing import Any
 
@@ -12,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.emulated import stats
-from tests.web.conftest import AUTH
+from tests.web.conftest import AUTH, concurrent_statuses
 
 V = "/api/data/v60.0"
 
@@ -45,20 +44,7 @@ def test_fifty_calls_after_expiry_all_succeed_with_one_new_exchange(
 ) -> None:
     client.get(f"{V}/limits", headers=AUTH)
     emulator.state.expire_all()
-    barrier = threading.Barrier(50)
-    statuses: list[int] = []
-
-    def call() -> None:
-        own = app.test_client()
-        barrier.wait()
-        statuses.append(own.get(f"{V}/limits", headers=AUTH).status_code)
-
-    threads = [threading.Thread(target=call) for _ in range(50)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert statuses == [200] * 50
+    assert concurrent_statuses(app, f"{V}/limits", 50, AUTH) == [200] * 50
     assert stats(emulator.url)["token_requests"] == 2
 
 
