@@ -32,6 +32,11 @@ CACHE = Counter(
     "Token cache lookups by layer (process, redis) and result (hit, miss).",
     ["layer", "result"],
 )
+# Bound once: labels() looks the series up on every call, and these sit on the hot path.
+PROCESS_HIT = CACHE.labels("process", "hit")
+PROCESS_MISS = CACHE.labels("process", "miss")
+REDIS_HIT = CACHE.labels("redis", "hit")
+REDIS_MISS = CACHE.labels("redis", "miss")
 EXCHANGE_SECONDS = Histogram(
     "sfdc_token_exchange_seconds",
     "Time for one token exchange, retries included.",

@@ -99,10 +99,10 @@ class TokenProvider:
         now = self.clock()
         held = self._held
         if held is not None and self._trusted(held, now):
-            metrics.CACHE.labels("process", "hit").inc()
+            metrics.PROCESS_HIT.inc()
             exchange = held.exchange
         else:
-            metrics.CACHE.labels("process", "miss").inc()
+            metrics.PROCESS_MISS.inc()
             exchange = self._flight.do(self._fill)
         if freshness(exchange.token, self.clock()) is Freshness.STALE:
             self._refresh_in_background()
@@ -152,10 +152,10 @@ class TokenProvider:
             found = store.load()
             self._store_answered()
             if found is not None and self._usable(found.exchange, self.clock()):
-                metrics.CACHE.labels("redis", "hit").inc()
+                metrics.REDIS_HIT.inc()
                 return self._adopt(found)
             if not missed:
-                metrics.CACHE.labels("redis", "miss").inc()
+                metrics.REDIS_MISS.inc()
                 missed = True
             with store.locked() as lock:
                 if lock is not None:
