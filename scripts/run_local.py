@@ -112,11 +112,12 @@ def main() -> None:
         cwd=ROOT,
     )
     # Settings left in the shell (a real key, a sandbox audience) would fight the
-    # throwaway ones; the local run uses only what it sets here.
+    # throwaway ones; the local run uses only what it sets here, and REDIS_URL
+    # if given, to share one token between the workers.
     inherited = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("SFDC_", "VCAP_", "REDIS_URL", "PROMETHEUS_MULTIPROC_DIR"))
+        if not k.startswith(("SFDC_", "VCAP_", "PROMETHEUS_MULTIPROC_DIR"))
     }
     env = {
         **inherited,

@@ -209,6 +209,11 @@ def check(offline: bool, as_json: bool) -> None:
 @click.option(
     "--timeout", default=10.0, show_default=True, type=float, help="Seconds for each request."
 )
+@click.option(
+    "--require-key",
+    is_flag=True,
+    help="Fail, rather than skip, the key checks when no API key is given.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report.")
 @click.option(
     "--junit",
@@ -221,13 +226,18 @@ def smoke(
     api_key: str | None,
     wait: float,
     timeout: float,
+    require_key: bool,
     as_json: bool,
     junit_file: Path | None,
 ) -> None:
     """Smoke-test a deployed service at URL (for CI right after cf push)."""
     from sfdc.smoke import Smoke, junit
 
-    results = Smoke(url, api_key=api_key, timeout=timeout).run(wait=wait)
+    if not url.startswith(("https://", "http://")):
+        raise click.BadParameter(f"give the scheme too, e.g. https://{url}", param_hint="URL")
+    results = Smoke(url, api_key=api_key or None, timeout=timeout).run(
+        wait=wait, require_key=require_key
+    )
     if as_json:
         report = {
             "url": url,

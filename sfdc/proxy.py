@@ -84,9 +84,10 @@ def check_path(raw_path: str) -> None:
 def target_url(instance_url: str, raw_path: str, raw_query: str, *, allow_loopback: bool) -> str:
     """The Salesforce URL for ``/api/<raw_path>?<raw_query>``, or a 400 ``RequestError``."""
     check_path(raw_path)
-    for text in _decodings(raw_query):
-        if _CONTROL.search(text):
-            raise _refuse("The query string holds a control character.")
+    # The query goes upstream still encoded, so an encoded newline is data (a
+    # multi-line SOQL query); only a raw control character could break the request.
+    if _CONTROL.search(raw_query):
+        raise _refuse("The query string holds a raw control character.")
     base = check_salesforce_url(instance_url, what="instance_url", allow_loopback=allow_loopback)
     url = f"{base.rstrip('/')}/services/{raw_path}"
     return f"{url}?{raw_query}" if raw_query else url

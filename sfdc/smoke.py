@@ -155,18 +155,20 @@ class Smoke:
             detail, status = str(failure), "fail"
         return Result(name, status, self._monotonic() - started, detail)
 
-    def run(self, *, wait: float = 0.0) -> list[Result]:
+    def run(self, *, wait: float = 0.0, require_key: bool = False) -> list[Result]:
+        """Every check's result; without a key the key checks are skipped, or failed if required."""
         results = [self._timed("healthz", lambda: self.healthz(wait))]
         if results[0].status == "fail":
-            return results  # nothing else can answer either
+            gone = "not run: /healthz did not answer"
+            skipped = (Result(name, "skip", 0.0, gone) for name in ("demo", "token", "connection"))
+            return [*results, *skipped]
         results.append(self._timed("demo", self.demo))
         for name, check in (("token", self.token), ("connection", self.connection)):
             if self.api_key:
                 results.append(self._timed(name, check))
             else:
-                results.append(
-                    Result(name, "skip", 0.0, "no API key (--api-key or SFDC_SMOKE_API_KEY)")
-                )
+                missing = "no API key (--api-key or SFDC_SMOKE_API_KEY)"
+                results.append(Result(name, "fail" if require_key else "skip", 0.0, missing))
         return results
 
 

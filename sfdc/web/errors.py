@@ -33,6 +33,12 @@ def _sfdc_error(exc: SfdcError) -> tuple[Response, int]:
     return _reply(exc.status, exc.to_dict())
 
 
+_HINTS = {
+    413: "Proxied request bodies are limited to 64 MiB; for larger files use Salesforce's "
+    "Bulk API or multipart uploads in smaller parts.",
+}
+
+
 def _http_error(exc: HTTPException) -> tuple[Response, int]:
     status = exc.code or 500
     return _reply(
@@ -40,7 +46,9 @@ def _http_error(exc: HTTPException) -> tuple[Response, int]:
         {
             "error": (exc.name or "error").lower().replace(" ", "_"),
             "error_description": exc.description or "",
-            "hint": "See the README's endpoint table for what this service serves.",
+            "hint": _HINTS.get(
+                status, "See the README's endpoint table for what this service serves."
+            ),
             "retryable": False,
         },
         exc.get_headers(),  # e.g. Allow on a 405

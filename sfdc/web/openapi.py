@@ -151,6 +151,20 @@ _TOKEN_SCHEMA: Json = {
     "additionalProperties": False,
 }
 
+_REPORTED_TOKEN_SCHEMA: Json = {
+    **_TOKEN_SCHEMA,
+    "description": "The current access token, after a reported rejection.",
+    "properties": {
+        **_TOKEN_SCHEMA["properties"],
+        "replaced": {
+            "type": "boolean",
+            "description": "Whether this is a different token from the one reported. False when "
+            "the reported token is no longer current, or is under 30 s old (see Retry-After).",
+        },
+    },
+    "required": [*_TOKEN_SCHEMA["required"], "replaced"],
+}
+
 _DEMO_SCHEMA: Json = {
     "type": "object",
     "description": "The exchange behind the current token. Without an API key, live "
@@ -451,7 +465,16 @@ DOCUMENT: Json = {
                     },
                 },
                 "responses": {
-                    "200": _ok("The current (possibly fresh) access token.", "Token"),
+                    "200": {
+                        **_ok("The current (possibly fresh) access token.", "ReportedToken"),
+                        "headers": {
+                            "Retry-After": {
+                                "description": "Present when the reported token is under 30 s "
+                                "old and was not replaced: seconds until a report is taken.",
+                                "schema": {"type": "string", "pattern": "^[0-9]+$"},
+                            }
+                        },
+                    },
                     "400": _error(
                         "`invalid_request`: no `rejected` token sent.", "invalid_request"
                     ),
@@ -528,6 +551,7 @@ DOCUMENT: Json = {
         "schemas": {
             "Error": _ERROR_SCHEMA,
             "Token": _TOKEN_SCHEMA,
+            "ReportedToken": _REPORTED_TOKEN_SCHEMA,
             "Demo": _DEMO_SCHEMA,
             "Connection": _CONNECTION_SCHEMA,
             "RejectedToken": _REJECTED_SCHEMA,

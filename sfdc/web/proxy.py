@@ -86,7 +86,7 @@ def _finish(upstream: urllib3.BaseHTTPResponse) -> None:
         upstream.close()
 
 
-@bp.route("/api/<anypath:path>", methods=METHODS)
+@bp.route("/api/<anypath:path>", methods=METHODS, provide_automatic_options=False)
 def forward(path: str) -> Response:
     service = token_service()
     require_api_key(service.settings.api_keys)
@@ -113,7 +113,10 @@ def forward(path: str) -> Response:
     headers = response_headers(upstream.headers)
     if content is not None or request.method == "HEAD":
         _finish(upstream)
-        return Response(content or b"", status=upstream.status, headers=headers)
+        relayed = Response(content or b"", status=upstream.status, headers=headers)
+        if request.method == "HEAD" and "Content-Length" in upstream.headers:
+            relayed.headers["Content-Length"] = upstream.headers["Content-Length"]
+        return relayed
     relayed = Response(
         _stream(upstream), status=upstream.status, headers=headers, direct_passthrough=True
     )

@@ -3,9 +3,11 @@
 ``GET`` returns it. A caller whose Salesforce call was refused with
 ``INVALID_SESSION_ID`` (or ``Bad_OAuth_Token``) ``POST``s the token back as
 ``rejected``; if it is still the current token it is dropped everywhere and
-the answer is a fresh one. A token younger than ``REPORT_GRACE`` is not
+the answer is a fresh one, with ``replaced`` saying whether it is a different
+token. A token younger than ``REPORT_GRACE`` is not
 replaced on a caller's word: a client looping on an error that is not about
-the session would otherwise spend a login per call.
+the session would otherwise spend a login per call; the answer then carries
+``Retry-After`` with the seconds until a report would be taken.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import hmac
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, Response, jsonify, request
 
 from sfdc.errors import RequestError
 from sfdc.web.auth import require_api_key
@@ -33,7 +35,7 @@ def token() -> dict[str, Any]:
 
 
 @bp.post("/token")
-def report_rejected() -> dict[str, Any]:
+def report_rejected() -> Response:
     service = token_service()
     require_api_key(service.settings.api_keys)
     document = request.get_json(silent=True)
@@ -46,7 +48,13 @@ def report_rejected() -> dict[str, Any]:
             '{"rejected": "<token>"} (JSON); use GET /token to just read the token.',
         )
     current = service.current()
-    young = service.clock() - current.token.issued_at < REPORT_GRACE
-    if hmac.compare_digest(current.token.access_token.encode(), rejected.encode()) and not young:
+    age = service.clock() - current.token.issued_at
+    same = hmac.compare_digest(current.token.access_token.encode(), rejected.encode())
+    if same and age >= REPORT_GRACE:
         service.rejected(current)
-    return service.current().token.to_dict()
+    fresh = service.current().token
+    answer = jsonify({**fresh.to_dict(), "replaced": fresh.access_token != rejected})
+    if same and age < REPORT_GRACE:
+        # Not replaced: say when a report would be taken, instead of failing silently.
+        answer.headers["Retry-After"] = str(int((REPORT_GRACE - age).total_seconds()) + 1)
+    return answer

@@ -185,6 +185,7 @@ def test_a_reported_rejection_gets_a_fresh_token_once(
     emulator.state.expire_all()
     fresh = client.post("/token", headers=AUTH, data={"rejected": old}).get_json()
     assert fresh["access_token"] != old
+    assert fresh["replaced"] is True
     again = client.post("/token", headers=AUTH, json={"rejected": old}).get_json()
     assert again["access_token"] == fresh["access_token"], "a late report of the old token"
     assert stats(emulator.url)["token_requests"] == 2
@@ -195,7 +196,10 @@ def test_a_brand_new_token_is_not_replaced_on_a_callers_word(
 ) -> None:
     token = client.get("/token", headers=AUTH).get_json()["access_token"]
     for _ in range(5):
-        assert client.post("/token", headers=AUTH, data={"rejected": token}).status_code == 200
+        answer = client.post("/token", headers=AUTH, data={"rejected": token})
+        assert answer.status_code == 200
+        assert answer.get_json()["replaced"] is False
+        assert 1 <= int(answer.headers["Retry-After"]) <= 31
     assert stats(emulator.url)["token_requests"] == 1
 
 

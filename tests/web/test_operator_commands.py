@@ -82,15 +82,20 @@ def test_smoke_json_report(live_url: str) -> None:
     assert [c["name"] for c in report["checks"]] == ["healthz", "demo", "token", "connection"]
 
 
-def test_smoke_without_a_key_skips_the_key_checks(live_url: str) -> None:
+def test_smoke_without_a_key_skips_the_key_checks_unless_required(live_url: str) -> None:
     result = sfdc("smoke", live_url)
     assert result.returncode == 0
-    assert [line.split()[0] for line in result.stdout.splitlines()] == [
-        "PASS",
-        "PASS",
-        "SKIP",
-        "SKIP",
-    ]
+    statuses = [line.split()[0] for line in result.stdout.splitlines()]
+    assert statuses == ["PASS", "PASS", "SKIP", "SKIP"]
+    required = sfdc("smoke", live_url, "--require-key", env={"SFDC_SMOKE_API_KEY": ""})
+    assert required.returncode == 1, "a CI secret that went missing must not pass green"
+    assert required.stdout.count("FAIL") == 2
+
+
+def test_smoke_asks_for_the_scheme() -> None:
+    result = sfdc("smoke", "127.0.0.1:8080")
+    assert result.returncode == 2
+    assert "https://127.0.0.1:8080" in result.stderr
 
 
 def test_smoke_failure_carries_the_services_error_and_hint(
@@ -159,6 +164,8 @@ def test_smoke_against_nothing_fails_fast() -> None:
     result = sfdc("smoke", f"http://127.0.0.1:{free_port()}", "--timeout", "2")
     assert result.returncode == 1
     assert result.stdout.startswith("FAIL  healthz")
+    statuses = [line.split()[0] for line in result.stdout.splitlines()]
+    assert statuses == ["FAIL", "SKIP", "SKIP", "SKIP"], "every check reported, for CI's report"
     assert time.monotonic() - started < 30
 
 

@@ -76,6 +76,10 @@ def test_delete_and_head_match_salesforce(client: FlaskClient, emulator: Any) ->
     proxied = client.head(f"/api{path}", headers=AUTH)
     assert proxied.status_code == direct.status_code
     assert proxied.data == b""
+    assert proxied.headers.get("Content-Length") == direct.headers.get("Content-Length")
+    options = client.options(f"/api{path}", headers=AUTH)
+    assert options.status_code == 405
+    assert options.get_json()["error"] == "method_not_allowed"
     assert client.delete(f"/api{path}", headers=AUTH).status_code == 204
     assert client.get(f"/api{path}", headers=AUTH).status_code == 404
 
