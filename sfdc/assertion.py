@@ -9,7 +9,6 @@ because parsing the PEM is most of the cost of signing.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -53,11 +52,6 @@ class Assertion:
     def is_live(self, now: datetime) -> bool:
         """Whether Salesforce could still accept it: a live assertion is a credential."""
         return now < self.expires_at + LIVE_AFTER_EXP
-
-    @property
-    def fingerprint(self) -> str:
-        """A short digest that identifies the assertion in logs without revealing it."""
-        return hashlib.sha256(self.token.encode()).hexdigest()[:12]
 
 
 class Signer:

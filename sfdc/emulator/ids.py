@@ -19,7 +19,6 @@ ORGANIZATION_PREFIX = "00D"
 USER_PREFIX = "005"
 ACCOUNT_PREFIX = "001"
 CONTACT_PREFIX = "003"
-DOCUMENT_PREFIX = "015"
 
 _ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase
 _CASE_SAFE_SUFFIX = string.ascii_uppercase + "012345"
