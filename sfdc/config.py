@@ -17,11 +17,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from cryptography import x509
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sfdc import keys
 from sfdc.assertion import PRODUCTION_AUDIENCE, SANDBOX_AUDIENCE
 from sfdc.bindings import Credential, find_credential
+from sfdc.database_binding import DatabaseBinding, find_database
 from sfdc.errors import ConfigError
 from sfdc.hosts import is_loopback
 from sfdc.http import DEFAULT_TIMEOUT
@@ -58,6 +60,10 @@ class Settings:
     token_max_age: timedelta = DEFAULT_TOKEN_MAX_AGE
     redis: RedisBinding | None = None
     cache_prefix: str = DEFAULT_CACHE_PREFIX
+    # Connected orgs (the web-server flow): on when an encryption key is configured.
+    encryption_keys: tuple[str, ...] = field(default=(), repr=False)
+    callback_url: str | None = None
+    database: DatabaseBinding | None = None
     warnings: tuple[str, ...] = ()
 
     @property
@@ -67,6 +73,10 @@ class Settings:
     @property
     def login_is_loopback(self) -> bool:
         return is_loopback(urlsplit(self.login_url).hostname or "")
+
+    @property
+    def connections_enabled(self) -> bool:
+        return bool(self.encryption_keys) and self.database is not None
 
 
 def login_url(raw: str) -> str:
@@ -203,6 +213,47 @@ def _seconds(name: str, raw: str | None, default: float, low: float, high: float
     return value
 
 
+def _encryption_keys(raw: str | None, consumer_secret: str | None) -> tuple[str, ...]:
+    """Fernet keys for stored refresh tokens: the first encrypts, all decrypt (rotation)."""
+    found = tuple(k.strip() for k in (raw or "").split(",") if k.strip())
+    fix = (
+        'Generate one with `python -m sfdc keygen` (or `python -c "from cryptography.fernet '
+        'import Fernet; print(Fernet.generate_key().decode())"`) and keep it in CredHub.'
+    )
+    for position, key in enumerate(found, 1):
+        try:
+            Fernet(key)
+        except ValueError:
+            raise ConfigError(
+                f"SFDC_ENCRYPTION_KEY entry {position} is not a Fernet key (32 bytes, "
+                "url-safe base64).",
+                hint=fix,
+            ) from None
+    if found and not consumer_secret:
+        raise ConfigError(
+            "SFDC_ENCRYPTION_KEY is set, so connected orgs are on, but SFDC_CONSUMER_SECRET "
+            "is not: the authorization code and refresh token grants need it.",
+            hint="Add consumer_secret (the connected app's Consumer Secret) to the bound "
+            "credential, or unset SFDC_ENCRYPTION_KEY to serve only the JWT connection.",
+        )
+    return found
+
+
+def _callback_url(raw: str | None) -> str | None:
+    """Where Salesforce sends the browser back; must match the connected app's Callback URL."""
+    if raw is None:
+        return None
+    parts = urlsplit(raw)
+    local = parts.scheme == "http" and is_loopback(parts.hostname or "")
+    if not (parts.scheme == "https" or local) or not parts.hostname or parts.query:
+        raise ConfigError(
+            f"SFDC_CALLBACK_URL '{raw}' is not an https URL without a query.",
+            hint="Set it to https://<your app's route>/oauth/callback, the Callback URL "
+            "registered in the connected app.",
+        )
+    return raw
+
+
 def _prefix(raw: str | None) -> str:
     prefix = raw or DEFAULT_CACHE_PREFIX
     if not prefix.replace("-", "").replace("_", "").replace(".", "").isalnum():
@@ -241,7 +292,23 @@ def load_settings(
 
     login = login_url(source.get("SFDC_LOGIN_URL", "login_url") or DEFAULT_LOGIN_URL)
     aud, aud_warning = audience(source.get("SFDC_AUDIENCE", "audience"), login)
-    warnings = tuple(w for w in (keys.expiry_warning(certificate, now), aud_warning) if w)
+    consumer_secret = source.get("SFDC_CONSUMER_SECRET", "consumer_secret")
+    encryption_keys = _encryption_keys(
+        source.get("SFDC_ENCRYPTION_KEY", "encryption_key"), consumer_secret
+    )
+    database = None
+    if encryption_keys:
+        database = find_database(environ, service_name=peek.env("SFDC_DATABASE_SERVICE"))
+    on_cf = bool(peek.env("VCAP_APPLICATION"))
+    db_warning = None
+    if database is not None and database.is_sqlite and on_cf:
+        db_warning = (
+            "connected orgs are stored in an SQLite file inside the container and are lost "
+            "when it restarts; bind a PostgreSQL service (see the README's deploy guide)"
+        )
+    warnings = tuple(
+        w for w in (keys.expiry_warning(certificate, now), aud_warning, db_warning) if w
+    )
     return Settings(
         consumer_key=source.require(
             "SFDC_CONSUMER_KEY", "consumer_key", "the connected app's Consumer Key"
@@ -262,7 +329,7 @@ def load_settings(
             0.1,
             MAX_HTTP_TIMEOUT,
         ),
-        consumer_secret=source.get("SFDC_CONSUMER_SECRET", "consumer_secret"),
+        consumer_secret=consumer_secret,
         token_max_age=timedelta(
             seconds=_seconds(
                 "SFDC_TOKEN_MAX_AGE",
@@ -274,5 +341,8 @@ def load_settings(
         ),
         redis=find_redis(environ, service_name=peek.env("SFDC_REDIS_SERVICE")),
         cache_prefix=_prefix(peek.env("SFDC_CACHE_PREFIX")),
+        encryption_keys=encryption_keys,
+        callback_url=_callback_url(peek.env("SFDC_CALLBACK_URL")),
+        database=database,
         warnings=warnings,
     )

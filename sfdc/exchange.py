@@ -19,7 +19,7 @@ from sfdc.tokens import Token
 @dataclass(frozen=True)
 class Exchange:
     token: Token
-    assertion: Assertion
+    assertion: Assertion | None  # None for grants without one (refresh token, code)
     response: TokenResponse
 
 
@@ -40,7 +40,9 @@ def dumps(exchange: Exchange) -> bytes:
                 "expires_at": _when(token.expires_at),
                 "scope": token.scope,
             },
-            "assertion": {
+            "assertion": None
+            if assertion is None
+            else {
                 "claim": assertion.claim,
                 "signature": assertion.signature,
                 "token": assertion.token,
@@ -70,7 +72,9 @@ def loads(data: bytes) -> Exchange:
             expires_at=datetime.fromisoformat(expires) if expires else None,
             scope=token["scope"],
         ),
-        assertion=Assertion(
+        assertion=None
+        if assertion is None
+        else Assertion(
             claim=assertion["claim"],
             signature=assertion["signature"],
             token=assertion["token"],

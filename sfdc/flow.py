@@ -104,40 +104,54 @@ class JwtBearerFlow:
 
     def expiry(self, token: Token, *, received: datetime) -> datetime:
         """When to stop using ``token``: introspection's ``exp``, else the maximum age."""
-        found = self._expiry(token, received)
-        if found - received < MIN_TOKEN_LIFETIME:
-            log.warning(
-                "token %s was said to expire at %s, under %s after it arrived; check the "
-                "clocks. Using it for %s.",
-                token.fingerprint,
-                found.isoformat(),
-                MIN_TOKEN_LIFETIME,
-                MIN_TOKEN_LIFETIME,
-            )
-            return received + MIN_TOKEN_LIFETIME
-        return found
+        return learn_expiry(token, received=received, client=self.client, settings=self.settings)
 
-    def _expiry(self, token: Token, received: datetime) -> datetime:
-        fallback = received + self.settings.token_max_age
-        secret = self.settings.consumer_secret
-        if not secret:
-            return fallback
-        try:
-            info = self.client.introspect(
-                token.access_token, client_id=self.settings.consumer_key, client_secret=secret
-            )
-        except SfdcError as exc:
-            log.warning("introspection failed: %s; using SFDC_TOKEN_MAX_AGE", exc.one_line())
-            return fallback
-        exp = info.get("exp")
-        if info.get("active") is not True or not isinstance(exp, int):
-            log.warning(
-                "introspection did not describe the token (active=%s); is the connected app "
-                "allowed to introspect its own tokens? Using SFDC_TOKEN_MAX_AGE",
-                info.get("active"),
-            )
-            return fallback
-        return datetime.fromtimestamp(exp, UTC)
+
+def learn_expiry(
+    token: Token, *, received: datetime, client: OAuthClient, settings: Settings
+) -> datetime:
+    """When to stop using ``token``: introspection's ``exp``, else ``SFDC_TOKEN_MAX_AGE``.
+
+    Salesforce's token responses carry no ``expires_in`` (research §1.5, §2);
+    introspection needs the consumer secret. Shared by every grant.
+    """
+    found = _introspected_expiry(token, received, client, settings)
+    if found - received < MIN_TOKEN_LIFETIME:
+        log.warning(
+            "token %s was said to expire at %s, under %s after it arrived; check the "
+            "clocks. Using it for %s.",
+            token.fingerprint,
+            found.isoformat(),
+            MIN_TOKEN_LIFETIME,
+            MIN_TOKEN_LIFETIME,
+        )
+        return received + MIN_TOKEN_LIFETIME
+    return found
+
+
+def _introspected_expiry(
+    token: Token, received: datetime, client: OAuthClient, settings: Settings
+) -> datetime:
+    fallback = received + settings.token_max_age
+    secret = settings.consumer_secret
+    if not secret:
+        return fallback
+    try:
+        info = client.introspect(
+            token.access_token, client_id=settings.consumer_key, client_secret=secret
+        )
+    except SfdcError as exc:
+        log.warning("introspection failed: %s; using SFDC_TOKEN_MAX_AGE", exc.one_line())
+        return fallback
+    exp = info.get("exp")
+    if info.get("active") is not True or not isinstance(exp, int):
+        log.warning(
+            "introspection did not describe the token (active=%s); is the connected app "
+            "allowed to introspect its own tokens? Using SFDC_TOKEN_MAX_AGE",
+            info.get("active"),
+        )
+        return fallback
+    return datetime.fromtimestamp(exp, UTC)
 
 
 class TokenService:
@@ -174,6 +188,11 @@ class TokenService:
     def current(self) -> Exchange:
         """The current exchange, minting one if there is none."""
         return self.provider.get()
+
+    @property
+    def allow_loopback(self) -> bool:
+        """Whether tokens may point at loopback hosts: only against the local emulator."""
+        return self.settings.login_is_loopback
 
     def rejected(self, exchange: Exchange) -> bool:
         """Salesforce rejected this exchange's token: drop it if it is still current."""

@@ -18,11 +18,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sfdc.errors import SalesforceUnavailable, UpstreamProtocolError
-from sfdc.http import NO_RETRY, Transport, is_transient
+from sfdc.http import NO_RETRY, RetryPolicy, Transport, is_transient
 from sfdc.refusals import refusal
 
 TOKEN_PATH = "/services/oauth2/token"  # noqa: S105 - a path, not a password
 INTROSPECT_PATH = "/services/oauth2/introspect"
+REVOKE_PATH = "/services/oauth2/revoke"
+AUTHORIZE_PATH = "/services/oauth2/authorize"
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 # Cookies Salesforce sets on the token endpoint are for browsers, not callers.
 _DROPPED_HEADERS = frozenset({"set-cookie"})
@@ -97,18 +99,81 @@ class OAuthClient:
     def __init__(self, login_url: str, transport: Transport) -> None:
         self.token_url = login_url.rstrip("/") + TOKEN_PATH
         self.introspect_url = login_url.rstrip("/") + INTROSPECT_PATH
+        self.revoke_url = login_url.rstrip("/") + REVOKE_PATH
         self.transport = transport
 
-    def jwt_bearer(self, assertion: str) -> TokenResponse:
-        """Exchange a signed assertion for an access token."""
+    def _grant(self, form: dict[str, str], retry: RetryPolicy | None = None) -> TokenResponse:
         response = self.transport.request(
-            "POST",
-            self.token_url,
-            data={"grant_type": JWT_BEARER_GRANT, "assertion": assertion},
-            headers={"Accept": "application/json"},
+            "POST", self.token_url, data=form, headers={"Accept": "application/json"}, retry=retry
         )
         return parse_token_response(
             response.status_code, response.headers, response.content, endpoint=self.token_url
+        )
+
+    def jwt_bearer(self, assertion: str) -> TokenResponse:
+        """Exchange a signed assertion for an access token."""
+        return self._grant({"grant_type": JWT_BEARER_GRANT, "assertion": assertion})
+
+    def authorization_code(
+        self, code: str, *, client_id: str, client_secret: str, redirect_uri: str, verifier: str
+    ) -> TokenResponse:
+        """Redeem a web-server flow code with its PKCE verifier (research §3).
+
+        Not retried: a code is single-use, so a retry after a lost answer could
+        only be refused; the person asks for a new link instead.
+        """
+        return self._grant(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "client_id": client_id,
+                "client_secret": client_secret,
+                "redirect_uri": redirect_uri,
+                "code_verifier": verifier,
+            },
+            retry=NO_RETRY,
+        )
+
+    def refresh(self, refresh_token: str, *, client_id: str, client_secret: str) -> TokenResponse:
+        """A new access token for a stored refresh token (research §2).
+
+        Retried like any grant: a 5xx or a refused connection means the token
+        was not used. With rotation on, an answer lost after Salesforce issued
+        it cannot be recovered; the retry is then refused and the connection
+        needs consent again, which the caller is told.
+        """
+        return self._grant(
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+                "client_id": client_id,
+                "client_secret": client_secret,
+            }
+        )
+
+    def revoke(self, token: str) -> bool:
+        """Revoke a refresh token (and its access tokens): True, or False if already invalid.
+
+        Salesforce answers 200, or 400 ``invalid_token`` for a token it no longer
+        knows (research §5.1); that is the state we wanted, so it is not an error.
+        """
+        response = self.transport.request(
+            "POST", self.revoke_url, data={"token": token}, headers={"Accept": "application/json"}
+        )
+        if response.status_code == 200:
+            return True
+        if response.status_code == 400 and b"invalid_token" in response.content:
+            return False
+        if is_transient(response.status_code):
+            raise SalesforceUnavailable(
+                f"{self.revoke_url} kept answering HTTP {response.status_code}.",
+                hint="Salesforce is busy or degraded; retry in a minute. Nothing was deleted.",
+            )
+        raise UpstreamProtocolError(
+            f"{self.revoke_url} answered HTTP {response.status_code}; the token may still be "
+            "valid.",
+            hint="Retry; if it persists, revoke the connection in Salesforce (Setup > Connected "
+            "Apps OAuth Usage) and delete it again.",
         )
 
     def introspect(

@@ -17,11 +17,16 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from tests.db_support import database_url, postgres_url, sqlite_url  # noqa: F401 - fixtures
 from tests.redis_support import private_redis, shared_redis  # noqa: F401 - fixtures
 
 CONSUMER_KEY = "3MVG9test.consumer.key"
 USERNAME = "integration@example.com"
 API_KEY = "test-api-key-0123456789abcdef"
+# Fernet keys (32 bytes, url-safe base64); made for these tests only.
+ENCRYPTION_KEY = "dGVzdC1lbmNyeXB0aW9uLWtleS0wMTIzNDU2Nzg5YWI="
+OLD_ENCRYPTION_KEY = "b2xkLWVuY3J5cHRpb24ta2V5LTAxMjM0NTY3ODlhYmM="
+CONSUMER_SECRET = "test-consumer-secret-0123456789"
 
 
 @dataclass(frozen=True)

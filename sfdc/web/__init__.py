@@ -16,8 +16,20 @@ from flask import Flask, Response, request
 from sfdc import logs
 from sfdc.config import Settings, load_settings
 from sfdc.flow import Clock, TokenService, utc_now
-from sfdc.web import connection, demo, errors, health, metrics, openapi, proxy, tokens
-from sfdc.web.extension import KEY
+from sfdc.orgs.service import Connections, ConsentRequired
+from sfdc.orgs.store import ConnectionStore
+from sfdc.web import (
+    connection,
+    connections,
+    demo,
+    errors,
+    health,
+    metrics,
+    openapi,
+    proxy,
+    tokens,
+)
+from sfdc.web.extension import CONNECTIONS_KEY, KEY
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +83,21 @@ def create_app(
     )
     app = Flask(__name__)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions[KEY] = TokenService(settings, session=session, clock=clock)
+    service = TokenService(settings, session=session, clock=clock)
+    app.extensions[KEY] = service
+    if settings.connections_enabled and settings.database is not None:
+        store = ConnectionStore(settings.database)
+        store.migrate()  # before serving: a schema change never meets old code's rows
+        app.extensions[CONNECTIONS_KEY] = Connections(settings, store, service.transport, clock)
+        log.info(
+            "connected orgs: on; stored in %s; callback %s",
+            settings.database.description,
+            settings.callback_url or "<this service's URL>/oauth/callback",
+        )
+    else:
+        log.info("connected orgs: off (set SFDC_ENCRYPTION_KEY to turn them on)")
     errors.init_app(app)
+    app.register_error_handler(ConsentRequired, connections.consent_required)
     # The proxy must see '//host' paths to refuse them, not have them merged away.
     app.url_map.merge_slashes = False
     app.url_map.converters["anypath"] = proxy.AnyPath
@@ -80,6 +105,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = MAX_PROXIED_BODY
     for blueprint in (
         connection.bp,
+        connections.bp,
         demo.bp,
         health.bp,
         metrics.bp,

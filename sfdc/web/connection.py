@@ -1,4 +1,7 @@
-"""``/connection``: the connection test, for callers with an API key."""
+"""``/connection``: the connection test, for callers with an API key.
+
+It tests the JWT connection, or the stored connection named in ``X-Sfdc-Connection``.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +11,13 @@ from flask import Blueprint
 
 from sfdc import connection
 from sfdc.web.auth import require_api_key
-from sfdc.web.extension import token_service
+from sfdc.web.extension import token_service, token_source
 
 bp = Blueprint("connection", __name__)
 
 
 @bp.get("/connection")
 def test_connection() -> dict[str, Any]:
-    service = token_service()
-    require_api_key(service.settings.api_keys)
-    return connection.check(service, service.transport, service.clock)
+    require_api_key(token_service().settings.api_keys)
+    source = token_source()
+    return connection.check(source, source.transport, source.clock)

@@ -29,6 +29,7 @@ def index() -> dict[str, Any]:
     trusted = caller_is_trusted(service.settings.api_keys)
     exchange = service.current()
     assertion = exchange.assertion
+    assert assertion is not None  # the JWT bearer flow always signs one
     response_text = dict(exchange.response.body)
     redacted: list[str] = []
     if not trusted:

@@ -1,14 +1,45 @@
-"""Where the shared ``TokenService`` lives: ``app.extensions``, not a module global."""
+"""Where the shared services live: ``app.extensions``, not module globals.
+
+``token_source()`` is what ``/token``, ``/connection`` and ``/api`` use: the
+JWT connection, or the stored connection named in the ``X-Sfdc-Connection``
+header.
+"""
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import current_app, request
 
+from sfdc.errors import RequestError
 from sfdc.flow import TokenService
+from sfdc.orgs.service import Connections, ConnectionTokens
 
 KEY = "sfdc"
+CONNECTIONS_KEY = "sfdc.connections"
+CONNECTION_HEADER = "X-Sfdc-Connection"
 
 
 def token_service() -> TokenService:
     service: TokenService = current_app.extensions[KEY]
     return service
+
+
+def connections() -> Connections:
+    found: Connections | None = current_app.extensions.get(CONNECTIONS_KEY)
+    if found is None:
+        raise RequestError(
+            "Connected orgs are not enabled on this service.",
+            hint="Set SFDC_ENCRYPTION_KEY (generate it with `python -m sfdc keygen`) and "
+            "SFDC_CONSUMER_SECRET in the bound credential, then restart; see the README's "
+            "'Connecting an org'.",
+            code="connections_not_enabled",
+            status=501,
+        )
+    return found
+
+
+def token_source() -> TokenService | ConnectionTokens:
+    """The JWT connection, or the stored connection the caller names."""
+    name = request.headers.get(CONNECTION_HEADER, "").strip()
+    if not name:
+        return token_service()
+    return connections().source(name)

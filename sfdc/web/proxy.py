@@ -21,11 +21,11 @@ from werkzeug.routing import PathConverter
 
 from sfdc.connections import USER_AGENT
 from sfdc.exchange import Exchange
-from sfdc.flow import TokenService
+from sfdc.http import Transport
 from sfdc.proxy import METHODS, check_path, request_headers, response_headers, target_url
 from sfdc.session import is_session_rejection
 from sfdc.web.auth import require_api_key
-from sfdc.web.extension import token_service
+from sfdc.web.extension import token_service, token_source
 
 bp = Blueprint("proxy", __name__)
 
@@ -53,13 +53,13 @@ def _raw_target() -> tuple[str, str]:
 
 
 def _send(
-    service: TokenService, exchange: Exchange, url: str, body: bytes | None
+    transport: Transport, exchange: Exchange, url: str, body: bytes | None
 ) -> urllib3.BaseHTTPResponse:
     headers = request_headers(request.headers.items())
     headers.setdefault("Accept-Encoding", "identity")  # relay bytes as the caller asked for them
     headers["Authorization"] = f"Bearer {exchange.token.access_token}"
     headers["User-Agent"] = USER_AGENT
-    return service.transport.open(request.method, url, headers=headers, data=body)
+    return transport.open(request.method, url, headers=headers, data=body)
 
 
 def _small_body(upstream: urllib3.BaseHTTPResponse) -> tuple[bytes, bytes]:
@@ -88,8 +88,8 @@ def _finish(upstream: urllib3.BaseHTTPResponse) -> None:
 
 @bp.route("/api/<anypath:path>", methods=METHODS, provide_automatic_options=False)
 def forward(path: str) -> Response:
-    service = token_service()
-    require_api_key(service.settings.api_keys)
+    require_api_key(token_service().settings.api_keys)
+    service = token_source()
     raw_path, raw_query = _raw_target()
     check_path(path)  # as the server decoded it, too
     body = request.get_data() or None  # before any exchange: a 413 costs no login
@@ -98,9 +98,9 @@ def forward(path: str) -> Response:
         exchange.token.instance_url,
         raw_path,
         raw_query,
-        allow_loopback=service.settings.login_is_loopback,
+        allow_loopback=service.allow_loopback,
     )
-    upstream = _send(service, exchange, url, body)
+    upstream = _send(service.transport, exchange, url, body)
     content: bytes | None = None
     if upstream.status == 401:
         content, decoded = _small_body(upstream)
@@ -108,7 +108,7 @@ def forward(path: str) -> Response:
             _finish(upstream)
             service.rejected(exchange)
             # Once: if Salesforce refuses a brand-new token too, that answer is final.
-            upstream = _send(service, service.current(), url, body)
+            upstream = _send(service.transport, service.current(), url, body)
             content = None
     headers = response_headers(upstream.headers)
     if content is not None or request.method == "HEAD":

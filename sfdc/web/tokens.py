@@ -20,7 +20,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from sfdc.errors import RequestError
 from sfdc.web.auth import require_api_key
-from sfdc.web.extension import token_service
+from sfdc.web.extension import token_service, token_source
 
 bp = Blueprint("tokens", __name__)
 
@@ -29,15 +29,14 @@ REPORT_GRACE = timedelta(seconds=30)
 
 @bp.get("/token")
 def token() -> dict[str, Any]:
-    service = token_service()
-    require_api_key(service.settings.api_keys)
-    return service.current().token.to_dict()
+    require_api_key(token_service().settings.api_keys)
+    return token_source().current().token.to_dict()
 
 
 @bp.post("/token")
 def report_rejected() -> Response:
-    service = token_service()
-    require_api_key(service.settings.api_keys)
+    require_api_key(token_service().settings.api_keys)
+    service = token_source()
     document = request.get_json(silent=True)
     rejected = document.get("rejected") if isinstance(document, dict) else None
     rejected = rejected or request.form.get("rejected")

@@ -1,0 +1,183 @@
+"""The connections database, on SQLite and on the PostgreSQL running on this machine."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+
+from sfdc.database_binding import find_database
+from sfdc.errors import ConfigError
+from sfdc.orgs.schema import Base, ConnectionRow, ConsentRequestRow
+from sfdc.orgs.store import ConnectionStore
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+_OPEN: list[ConnectionStore] = []
+
+
+def store_for(url: str) -> ConnectionStore:
+    store = ConnectionStore(find_database({"DATABASE_URL": url}, service_name=None))
+    store.migrate()
+    _OPEN.append(store)
+    return store
+
+
+@pytest.fixture(autouse=True)
+def _close_stores() -> Iterator[None]:
+    yield
+    while _OPEN:
+        _OPEN.pop().dispose()
+
+
+def a_connection(name: str = "acme") -> ConnectionRow:
+    return ConnectionRow(
+        name=name,
+        login_url="https://login.salesforce.com",
+        instance_url="https://acme.my.salesforce.com",
+        identity_url="https://login.salesforce.com/id/00Dxx0000001gPLEAY/005xx000001SwiUAAS",
+        user_id="005xx000001SwiUAAS",
+        org_id="00Dxx0000001gPLEAY",
+        username="admin@acme.example",
+        scopes="api refresh_token",
+        connected_at=NOW,
+        refresh_token="sealed-refresh-token",
+        status="connected",
+    )
+
+
+def test_migrations_describe_exactly_the_models(database_url: str) -> None:
+    """A model change without a migration fails here, before it can lose rows in production."""
+    store = store_for(database_url)
+    with store.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_migrating_again_keeps_stored_connections(database_url: str) -> None:
+    store = store_for(database_url)
+    store.replace(a_connection())
+    store_for(database_url)  # the next release starting up
+    kept = store.get("acme")
+    assert kept is not None
+    assert kept.username == "admin@acme.example"
+    assert kept.connected_at == NOW  # aware UTC in, aware UTC out, on both databases
+    with store.engine.connect() as connection:
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    assert version == "0001"
+
+
+def test_replace_returns_the_refresh_token_it_replaced(database_url: str) -> None:
+    store = store_for(database_url)
+    assert store.replace(a_connection()) is None
+    second = a_connection()
+    second.refresh_token = "sealed-second"
+    assert store.replace(second) == "sealed-refresh-token"
+    assert [row.refresh_token for row in store.all()] == ["sealed-second"]
+    assert store.delete("acme") is True
+    assert store.delete("acme") is False
+
+
+def test_a_consent_request_is_taken_once_even_by_concurrent_callbacks(database_url: str) -> None:
+    store = store_for(database_url)
+    store.add_request(
+        ConsentRequestRow(
+            nonce="n1",
+            name="acme",
+            login_url="https://login.salesforce.com",
+            scopes="api refresh_token",
+            redirect_uri="https://svc.example/oauth/callback",
+            code_verifier="sealed",
+            expires_at=NOW + timedelta(minutes=15),
+        ),
+        NOW,
+    )
+    barrier = threading.Barrier(6)
+    taken: list[ConsentRequestRow | None] = []
+
+    def take() -> None:
+        barrier.wait()
+        taken.append(store.take_request("n1"))
+
+    threads = [threading.Thread(target=take) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    winners = [row for row in taken if row is not None]
+    assert len(taken) == 6
+    assert len(winners) == 1
+    assert winners[0].redirect_uri == "https://svc.example/oauth/callback"
+
+
+def test_expired_consent_requests_are_swept_by_the_next_one(database_url: str) -> None:
+    store = store_for(database_url)
+    old = ConsentRequestRow(
+        nonce="old",
+        name="acme",
+        login_url="https://login.salesforce.com",
+        scopes="api",
+        redirect_uri="https://svc.example/oauth/callback",
+        code_verifier="sealed",
+        expires_at=NOW,
+    )
+    store.add_request(old, NOW - timedelta(minutes=20))
+    new = ConsentRequestRow(
+        nonce="new",
+        name="acme",
+        login_url="https://login.salesforce.com",
+        scopes="api",
+        redirect_uri="https://svc.example/oauth/callback",
+        code_verifier="sealed",
+        expires_at=NOW + timedelta(minutes=15),
+    )
+    store.add_request(new, NOW + timedelta(seconds=1))
+    assert store.take_request("old") is None
+    assert store.take_request("new") is not None
+
+
+def test_the_row_lock_makes_a_second_refresher_wait_for_the_first(database_url: str) -> None:
+    store = store_for(database_url)
+    store.replace(a_connection())
+    order: list[str] = []
+    first_holds = threading.Event()
+
+    def first() -> None:
+        with store.locked("acme") as (_session, row):
+            assert row is not None
+            first_holds.set()
+            order.append("first in")
+            threading.Event().wait(0.3)  # a refresh in flight
+            row.refresh_token = "sealed-rotated"
+            order.append("first out")
+
+    def second() -> None:
+        first_holds.wait(10)
+        with store.locked("acme") as (_session, row):
+            order.append("second in")
+            assert row is not None
+            order.append(row.refresh_token)
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert order == ["first in", "first out", "second in", "sealed-rotated"]
+
+
+def test_an_unreachable_database_stops_start_up_with_one_clear_line() -> None:
+    binding = find_database(
+        {"DATABASE_URL": "postgresql://svc:s3cr3t-pw@127.0.0.1:1/connections"}, service_name=None
+    )
+    with pytest.raises(ConfigError) as caught:
+        ConnectionStore(binding).migrate()
+    message = str(caught.value)
+    assert "cannot be opened or migrated" in message
+    assert "s3cr3t-pw" not in message
