@@ -1,4 +1,5 @@
-"""A local stand-in for Salesforce's OAuth 2.0 JWT bearer flow and REST API.
+"""A local stand-in for Salesforce's OAuth 2.0 flows (JWT bearer, web server with PKCE,
+refresh token, revoke) and REST API.
 
 Salesforce cannot be reached from development and CI machines, so integration tests and
 `make run` talk to this emulator over real HTTP instead. It follows Salesforce's documented

@@ -4,6 +4,9 @@
 - `POST /_emulator/expire`: end every issued session, as a session timeout would.
 - `POST /_emulator/fail`: JSON `{"count": N, "mode": "error"|"hang"|"garbage"|"empty",
   "status": 503, "seconds": 30}` spoils the next N token-endpoint calls.
+- `POST /_emulator/refresh-tokens/revoke`: revoke every refresh token and the sessions
+  issued under them, as an admin revoking the app's OAuth usage would; answers
+  `{"revoked": N}` (refresh tokens).
 - `POST /_emulator/reset`: back to a fresh emulator.
 
 Each mirrors a method of `EmulatorState`, for tests that drive the emulator from another
@@ -64,6 +67,11 @@ def fail() -> Response:
     except ValueError as invalid:
         return _bad_request(str(invalid))
     return json_response({"pending_failures": current().state.pending_failures})
+
+
+@blueprint.post("/refresh-tokens/revoke")
+def revoke_refresh_tokens() -> Response:
+    return json_response({"revoked": current().state.revoke_refresh_tokens()})
 
 
 @blueprint.post("/reset")

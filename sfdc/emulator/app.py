@@ -1,6 +1,7 @@
 """`create_emulator_app`: the Flask app that plays Salesforce.
 
-One app serves the login host (`/services/oauth2/*`, `/id/*`) and the org's instance
+One app serves the login host (`/services/oauth2/*` including the browser's consent page
+at `/services/oauth2/authorize`, `/id/*`) and the org's instance
 (`/services/data/*`) at once, plus the `/_emulator/*` test knobs.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from . import admin, identity, rest, token_endpoint, token_management
+from . import admin, authorize, identity, rest, token_endpoint, token_management
 from .config import EmulatorConfig
 from .context import EXTENSION_KEY, EmulatorContext
 from .responses import not_found, rest_error
@@ -34,7 +35,7 @@ def create_emulator_app(config: EmulatorConfig, state: EmulatorState | None = No
     """A Flask app emulating one org for `config`; pass `state` to inspect it from a test."""
     app = Flask(__name__)
     app.extensions[EXTENSION_KEY] = EmulatorContext(config, state or EmulatorState())
-    for module in (token_endpoint, token_management, identity, rest, admin):
+    for module in (authorize, token_endpoint, token_management, identity, rest, admin):
         app.register_blueprint(module.blueprint)
     app.register_error_handler(HTTPException, _rest_http_error)
     return app

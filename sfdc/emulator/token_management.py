@@ -1,7 +1,8 @@
 """`/services/oauth2/revoke` and `/services/oauth2/introspect`.
 
 Revoke emulates Salesforce Help, "Revoke OAuth Tokens" and the Mobile SDK guide's "Revoking
-OAuth Tokens": `token=` in a form POST (or the query of a GET) ends that session; success is
+OAuth Tokens": `token=` in a form POST (or the query of a GET) ends that session, or, for a
+refresh token, revokes it together with every access token issued from it; success is
 HTTP 200, every failure HTTP 400 `invalid_token`. Introspect emulates "OpenID Connect Token
 Introspection Endpoint": the app authenticates with its consumer key and secret and learns
 whether a token is active, with `exp`/`iat`/`nbf` in epoch seconds.

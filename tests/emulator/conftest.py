@@ -4,6 +4,7 @@ emulator on a loopback port, and assertions built with PyJWT (never with emulato
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ from tests.emulator.emulator_support import (
     make_certificate_pem,
     post_token,
 )
+from tests.emulator.web_flow_support import CALLBACKS
 
 
 @pytest.fixture(scope="session")
@@ -66,6 +68,27 @@ def make_config(certificate_pem: bytes, clock: FakeClock) -> Callable[..., Emula
 def emulator(make_config: Callable[..., EmulatorConfig]) -> Iterator[RunningEmulator]:
     with running_emulator(make_config()) as running:
         yield running
+
+
+@pytest.fixture
+def start_web_emulator(
+    make_config: Callable[..., EmulatorConfig],
+) -> Iterator[Callable[..., RunningEmulator]]:
+    """Start emulators whose connected app registers `CALLBACKS`, with config overrides;
+    each stops when the test ends."""
+    with ExitStack() as stack:
+
+        def start(**overrides: Any) -> RunningEmulator:
+            config = make_config(**{"callback_urls": CALLBACKS, **overrides})
+            return stack.enter_context(running_emulator(config))
+
+        yield start
+
+
+@pytest.fixture
+def web_emulator(start_web_emulator: Callable[..., RunningEmulator]) -> RunningEmulator:
+    """An emulator set up for the web-server flow, with the default app settings."""
+    return start_web_emulator()
 
 
 @pytest.fixture

@@ -174,7 +174,10 @@ def test_reset_forgets_tokens_counters_failures_and_records(
         "grant_errors": 0,
         "revocations": 0,
         "api_usage": 0,
+        "codes_issued": 0,
+        "refresh_grants": 0,
         "active_tokens": 0,
+        "refresh_tokens_active": 0,
         "pending_failures": 0,
     }
     assert emulator.state.records.get("Account", created["id"]) is None

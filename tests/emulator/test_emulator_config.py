@@ -60,3 +60,42 @@ def test_refuses_a_certificate_without_an_rsa_key(make_config: MakeConfig) -> No
 def test_refuses_nonsense_settings(make_config: MakeConfig, field: str, value: object) -> None:
     with pytest.raises(ValueError, match=field):
         make_config(**{field: value})
+
+
+def test_web_server_flow_defaults(make_config: MakeConfig) -> None:
+    config = make_config()
+    assert config.callback_urls == ()
+    assert config.code_lifetime == timedelta(minutes=15)
+    assert config.require_secret is True
+    assert config.rotate_refresh_tokens is False
+    assert {"api", "refresh_token", "offline_access", "id", "web", "openid"} == set(
+        config.oauth_scopes
+    )
+
+
+def test_callback_urls_and_scopes_given_as_lists_are_frozen(make_config: MakeConfig) -> None:
+    config = make_config(callback_urls=["https://app.example.com/cb"], oauth_scopes=["api"])
+    assert config.callback_urls == ("https://app.example.com/cb",)
+    assert config.oauth_scopes == ("api",)
+
+
+def test_custom_scheme_callbacks_are_allowed(make_config: MakeConfig) -> None:
+    assert make_config(callback_urls=("myapp://oauth/done",)).callback_urls
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("code_lifetime", timedelta(0)),
+        ("callback_urls", ("/relative/callback",)),
+        ("callback_urls", ("https://app.example.com/cb#fragment",)),
+        ("oauth_scopes", ()),
+        ("oauth_scopes", ("api refresh_token",)),
+        ("oauth_scopes", ("",)),
+    ],
+)
+def test_refuses_nonsense_web_server_settings(
+    make_config: MakeConfig, field: str, value: object
+) -> None:
+    with pytest.raises(ValueError, match=field):
+        make_config(**{field: value})

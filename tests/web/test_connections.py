@@ -1,0 +1,338 @@
+"""Connected orgs over HTTP, against the emulator: connect, use, re-consent, delete.
+
+The person at Salesforce is played by ``decide``: it opens the connect link on
+the emulator's consent page and presses Allow or Deny, as a browser would;
+the callback is then called with what the browser was sent back with.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+
+from sfdc.config import Settings, load_settings
+from sfdc.emulator import running_emulator
+from sfdc.web import create_app
+from sfdc.web.extension import CONNECTIONS_KEY
+from tests.conftest import (
+    API_KEY,
+    CONSUMER_KEY,
+    CONSUMER_SECRET,
+    ENCRYPTION_KEY,
+    USERNAME,
+    FakeClock,
+    KeyPair,
+)
+from tests.emulated import emulator_config, stats
+from tests.orgs_support import CALLBACK, PERSON, decide, refresh_at, stored_refresh_token
+from tests.web.conftest import AUTH
+
+ACME = {**AUTH, "X-Sfdc-Connection": "acme"}
+QUERY = "/api/data/v60.0/query?q=SELECT+Id+FROM+Account"
+
+
+@pytest.fixture(params=[False, True], ids=["static", "rotating"])
+def rotating(request: pytest.FixtureRequest) -> bool:
+    value: bool = request.param
+    return value
+
+
+@pytest.fixture
+def org(keypair: KeyPair, rotating: bool) -> Iterator[Any]:
+    config = emulator_config(
+        keypair,
+        usernames=(USERNAME, PERSON),
+        consumer_secret=CONSUMER_SECRET,
+        callback_urls=(CALLBACK,),
+        rotate_refresh_tokens=rotating,
+    )
+    with running_emulator(config) as running:
+        yield running
+
+
+@pytest.fixture
+def org_settings(org: Any, seed_env: dict[str, str], database_url: str) -> Settings:
+    return load_settings(
+        {
+            **seed_env,
+            "SFDC_LOGIN_URL": org.url,
+            "SFDC_API_KEYS": API_KEY,
+            "SFDC_CONSUMER_SECRET": CONSUMER_SECRET,
+            "SFDC_ENCRYPTION_KEY": ENCRYPTION_KEY,
+            "SFDC_CALLBACK_URL": CALLBACK,
+            "DATABASE_URL": database_url,
+        }
+    )
+
+
+_APPS: list[Flask] = []
+
+
+def new_instance(settings: Settings, clock: FakeClock) -> Flask:
+    app = create_app(settings, clock=clock)
+    _APPS.append(app)
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _close_databases() -> Iterator[None]:
+    yield
+    while _APPS:
+        _APPS.pop().extensions[CONNECTIONS_KEY].store.dispose()
+
+
+@pytest.fixture
+def org_app(org_settings: Settings, live_clock: FakeClock) -> Flask:
+    return new_instance(org_settings, live_clock)
+
+
+@pytest.fixture
+def web(org_app: Flask) -> FlaskClient:
+    return org_app.test_client()
+
+
+def connect(web: FlaskClient, name: str = "acme", **body: str) -> dict[str, Any]:
+    answer = web.post("/connections", json={"name": name, **body}, headers=AUTH)
+    assert answer.status_code == 201, answer.json
+    link: dict[str, Any] = answer.json  # type: ignore[assignment]
+    back = decide(link["connect_url"])
+    done = web.get("/oauth/callback", query_string=back, headers={"Accept": "application/json"})
+    assert done.status_code == 200, done.json
+    connected: dict[str, Any] = done.json["connected"]  # type: ignore[index]
+    return connected
+
+
+def test_connect_link_carries_state_pkce_and_our_callback(web: FlaskClient, org: Any) -> None:
+    answer = web.post("/connections", json={"name": "acme"}, headers=AUTH)
+    assert answer.status_code == 201
+    url = urlsplit(answer.json["connect_url"])  # type: ignore[index]
+    query = {k: v[0] for k, v in parse_qs(url.query).items()}
+    assert f"{url.scheme}://{url.netloc}{url.path}" == f"{org.url}/services/oauth2/authorize"
+    assert query["response_type"] == "code"
+    assert query["client_id"] == CONSUMER_KEY
+    assert query["redirect_uri"] == CALLBACK
+    assert query["scope"] == "api refresh_token"
+    assert query["code_challenge_method"] == "S256"
+    assert len(query["code_challenge"]) == 43
+    assert len(query["state"]) > 40
+
+
+def test_a_connected_org_serves_token_connection_and_proxy(web: FlaskClient) -> None:
+    stored = connect(web)
+    assert stored["username"] == PERSON
+    assert stored["status"] == "connected"
+    jwt_token = web.get("/token", headers=AUTH).json["access_token"]  # type: ignore[index]
+    org_token = web.get("/token", headers=ACME).json["access_token"]  # type: ignore[index]
+    assert org_token != jwt_token
+    test = web.get("/connection", headers=ACME)
+    assert test.status_code == 200
+    assert test.json["user"]["username"] == PERSON  # type: ignore[index]
+    assert web.get("/connection", headers=AUTH).json["user"]["username"] == USERNAME  # type: ignore[index]
+    assert web.get(QUERY, headers=ACME).status_code == 200
+
+
+def test_listing_shows_connections_and_no_secret(web: FlaskClient, database_url: str) -> None:
+    connect(web)
+    _raw, refresh_token = stored_refresh_token(database_url, "acme")
+    access_token = web.get("/token", headers=ACME).json["access_token"]  # type: ignore[index]
+    listing = web.get("/connections", headers=AUTH)
+    assert listing.status_code == 200
+    (entry,) = listing.json["connections"]  # type: ignore[index]
+    assert entry["name"] == "acme"
+    assert entry["username"] == PERSON
+    assert entry["org_id"].startswith("00D")
+    assert entry["scopes"]
+    shown = listing.get_data(as_text=True) + web.get("/connections/acme", headers=AUTH).get_data(
+        as_text=True
+    )
+    assert refresh_token not in shown
+    assert access_token not in shown
+
+
+def test_a_database_reader_gets_nothing_usable(
+    web: FlaskClient, org: Any, database_url: str
+) -> None:
+    connect(web)
+    raw, refresh_token = stored_refresh_token(database_url, "acme")
+    assert refresh_token not in raw
+    refused = refresh_at(org.url, raw, CONSUMER_SECRET, CONSUMER_KEY)
+    assert refused.json()["error"] == "invalid_grant"
+    assert refresh_at(org.url, refresh_token, CONSUMER_SECRET, CONSUMER_KEY).status_code == 200
+
+
+def test_callback_refuses_replay_forgery_and_expiry(
+    web: FlaskClient, live_clock: FakeClock
+) -> None:
+    link = web.post("/connections", json={"name": "acme"}, headers=AUTH).json
+    back = decide(link["connect_url"])  # type: ignore[index]
+    assert web.get("/oauth/callback", query_string=back).status_code == 200
+    replay = web.get("/oauth/callback", query_string=back)
+    assert replay.status_code == 400
+    assert "already used" in replay.get_data(as_text=True)
+    assert replay.mimetype == "text/html"
+
+    forged = {**back, "state": back["state"][:-4] + "abcd"}
+    answer = web.get("/oauth/callback", query_string=forged, headers={"Accept": "application/json"})
+    assert answer.status_code == 400
+    assert answer.json["error"] == "invalid_state"  # type: ignore[index]
+
+    late = web.post("/connections", json={"name": "late"}, headers=AUTH).json
+    late_back = decide(late["connect_url"])  # type: ignore[index]
+    live_clock.advance(timedelta(minutes=16))
+    expired = web.get(
+        "/oauth/callback", query_string=late_back, headers={"Accept": "application/json"}
+    )
+    assert expired.json["error"] == "state_expired"  # type: ignore[index]
+    assert web.get("/connections/late", headers=AUTH).status_code == 404
+
+
+def test_declining_stores_nothing_and_says_so(web: FlaskClient) -> None:
+    link = web.post("/connections", json={"name": "acme"}, headers=AUTH).json
+    back = decide(link["connect_url"], decision="deny")  # type: ignore[index]
+    page = web.get("/oauth/callback", query_string=back)
+    assert page.status_code == 403
+    text = page.get_data(as_text=True)
+    assert "declined" in text
+    assert "new connect link" in text
+    assert web.get("/connections", headers=AUTH).json == {"connections": []}
+
+
+def test_an_expired_access_token_is_refreshed_transparently(web: FlaskClient, org: Any) -> None:
+    connect(web)
+    before = web.get("/token", headers=ACME).json["access_token"]  # type: ignore[index]
+    requests.post(f"{org.url}/_emulator/expire", timeout=5).raise_for_status()
+    assert web.get(QUERY, headers=ACME).status_code == 200
+    after = web.get("/token", headers=ACME).json["access_token"]  # type: ignore[index]
+    assert after != before
+    assert stats(org.url)["refresh_grants"] == 1
+    assert web.get("/connections/acme", headers=AUTH).json["status"] == "connected"  # type: ignore[index]
+
+
+def test_concurrent_refreshes_on_two_instances_spend_the_refresh_token_once(
+    org_settings: Settings, live_clock: FakeClock, org: Any, rotating: bool, database_url: str
+) -> None:
+    """Two app instances share one database; with rotation a second refresh would be refused."""
+    instances = [new_instance(org_settings, live_clock) for _ in range(2)]
+    connect(instances[0].test_client())
+    for instance in instances:  # each holds the same, soon dead, token
+        assert instance.test_client().get("/token", headers=ACME).status_code == 200
+    requests.post(f"{org.url}/_emulator/expire", timeout=5).raise_for_status()
+    barrier = threading.Barrier(12)
+    statuses: list[int] = []
+
+    def call(app: Flask) -> None:
+        client = app.test_client()
+        barrier.wait()
+        statuses.append(client.get(QUERY, headers=ACME).status_code)
+
+    threads = [threading.Thread(target=call, args=(instances[i % 2],)) for i in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert statuses == [200] * 12
+    assert stats(org.url)["refresh_grants"] == 1
+    _raw, refresh_token = stored_refresh_token(database_url, "acme")
+    answer = refresh_at(org.url, refresh_token, CONSUMER_SECRET, CONSUMER_KEY)
+    assert answer.status_code == 200  # what is stored is the live refresh token
+    assert ("refresh_token" in answer.json()) is rotating
+
+
+def test_a_revoked_refresh_token_asks_for_consent_with_a_fresh_link(
+    web: FlaskClient, org: Any
+) -> None:
+    connect(web)
+    requests.post(f"{org.url}/_emulator/refresh-tokens/revoke", timeout=5).raise_for_status()
+    refused = web.get(QUERY, headers=ACME)
+    assert refused.status_code == 502
+    body = refused.json
+    assert body["error"] == "invalid_grant"  # type: ignore[index]
+    assert "expired access/refresh token" in body["error_description"]  # type: ignore[index]
+    assert body["connect_url"] in body["hint"]  # type: ignore[index]
+    listed = web.get("/connections/acme", headers=AUTH).json
+    assert listed["status"] == "needs_consent"  # type: ignore[index]
+    asked = stats(org.url)["token_requests"]
+    again = web.get("/token", headers=ACME)
+    assert again.status_code == 502
+    assert stats(org.url)["token_requests"] == asked  # Salesforce is not asked again
+
+    back = decide(body["connect_url"])  # type: ignore[index]
+    assert web.get("/oauth/callback", query_string=back).status_code == 200
+    assert web.get(QUERY, headers=ACME).status_code == 200
+
+
+def test_deleting_revokes_the_refresh_token_first(
+    web: FlaskClient, org: Any, database_url: str
+) -> None:
+    connect(web)
+    _raw, refresh_token = stored_refresh_token(database_url, "acme")
+    answer = web.delete("/connections/acme", headers=AUTH)
+    assert answer.status_code == 200
+    assert answer.json["revoked"] is True  # type: ignore[index]
+    assert refresh_at(org.url, refresh_token, CONSUMER_SECRET, CONSUMER_KEY).status_code == 400
+    gone = web.get("/token", headers=ACME)
+    assert gone.status_code == 404
+    assert gone.json["error"] == "unknown_connection"  # type: ignore[index]
+    assert web.delete("/connections/acme", headers=AUTH).status_code == 404
+
+
+def test_connecting_again_replaces_and_revokes_the_old_refresh_token(
+    web: FlaskClient, org: Any, database_url: str
+) -> None:
+    connect(web)
+    _raw, first = stored_refresh_token(database_url, "acme")
+    connect(web)
+    _raw, second = stored_refresh_token(database_url, "acme")
+    assert second != first
+    assert refresh_at(org.url, first, CONSUMER_SECRET, CONSUMER_KEY).status_code == 400
+    assert len(web.get("/connections", headers=AUTH).json["connections"]) == 1  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ({}, "needs the connection's name"),
+        ({"name": "no spaces"}, "is not a connection name"),
+        ({"name": "acme", "login": "https://evil.example.com"}, "not a Salesforce login host"),
+        ({"name": "acme", "login": "http://login.salesforce.com"}, "https"),
+    ],
+)
+def test_bad_connect_requests_are_refused_with_a_reason(
+    web: FlaskClient, body: dict[str, str], problem: str
+) -> None:
+    answer = web.post("/connections", json=body, headers=AUTH)
+    assert answer.status_code == 400
+    assert problem in answer.json["error_description"] + answer.json["hint"]  # type: ignore[index]
+
+
+def test_managing_connections_needs_an_api_key_but_the_callback_does_not(
+    web: FlaskClient,
+) -> None:
+    assert web.post("/connections", json={"name": "acme"}).status_code == 401
+    assert web.get("/connections").status_code == 401
+    assert web.delete("/connections/acme").status_code == 401
+    assert web.get("/token", headers={"X-Sfdc-Connection": "acme"}).status_code == 401
+    callback = web.get("/oauth/callback?" + urlencode({"state": "x", "code": "y"}))
+    assert callback.status_code == 400  # refused for its state, not for a missing key
+
+
+def test_login_aliases_pick_the_sandbox_host(web: FlaskClient) -> None:
+    answer = web.post("/connections", json={"name": "uat", "login": "sandbox"}, headers=AUTH)
+    assert answer.json["connect_url"].startswith(  # type: ignore[index]
+        "https://test.salesforce.com/services/oauth2/authorize?"
+    )
+
+
+def test_without_an_encryption_key_connections_are_off(client: FlaskClient) -> None:
+    answer = client.post("/connections", json={"name": "acme"}, headers=AUTH)
+    assert answer.status_code == 501
+    assert "SFDC_ENCRYPTION_KEY" in answer.json["hint"]  # type: ignore[index]
+    assert client.get("/token", headers=ACME).status_code == 501
