@@ -137,6 +137,15 @@ def keygen(
 )
 @click.option("--consumer-secret", help="Enables introspection and response signatures.")
 @click.option("--sandbox", is_flag=True, help="Emulate a sandbox (audience test.salesforce.com).")
+@click.option(
+    "--callback-url",
+    "callback_urls",
+    multiple=True,
+    help="A registered Callback URL for the web-server flow (repeatable).",
+)
+@click.option(
+    "--rotate-refresh-tokens", is_flag=True, help="Issue a new refresh token on every refresh."
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8081, show_default=True, type=int)
 def emulator(
@@ -145,6 +154,8 @@ def emulator(
     usernames: tuple[str, ...],
     consumer_secret: str | None,
     sandbox: bool,
+    callback_urls: tuple[str, ...],
+    rotate_refresh_tokens: bool,
     host: str,
     port: int,
 ) -> None:
@@ -157,6 +168,8 @@ def emulator(
         usernames=usernames,
         audience="https://test.salesforce.com" if sandbox else "https://login.salesforce.com",
         consumer_secret=consumer_secret,
+        callback_urls=callback_urls,
+        rotate_refresh_tokens=rotate_refresh_tokens,
     )
     serve(config, host, port)
 
