@@ -336,3 +336,22 @@ def test_without_an_encryption_key_connections_are_off(client: FlaskClient) -> N
     assert answer.status_code == 501
     assert "SFDC_ENCRYPTION_KEY" in answer.json["hint"]  # type: ignore[index]
     assert client.get("/token", headers=ACME).status_code == 501
+
+
+def test_no_token_or_state_reaches_the_logs(
+    web: FlaskClient, org: Any, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG", logger="sfdc")
+    link = web.post("/connections", json={"name": "acme"}, headers=AUTH).json
+    back = decide(link["connect_url"])  # type: ignore[index]
+    assert web.get("/oauth/callback", query_string=back).status_code == 200
+    requests.post(f"{org.url}/_emulator/expire", timeout=5).raise_for_status()
+    assert web.get(QUERY, headers=ACME).status_code == 200
+    access_token = web.get("/token", headers=ACME).json["access_token"]  # type: ignore[index]
+    _raw, refresh_token = stored_refresh_token(database_url, "acme")
+    assert web.delete("/connections/acme", headers=AUTH).status_code == 200
+    # The service's own lines; urllib3's come from this test playing the browser.
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("sfdc"))
+    assert "connection acme stored" in logged  # the log does tell the story
+    for secret in (access_token, refresh_token, back["code"], back["state"], CONSUMER_SECRET):
+        assert secret not in logged
