@@ -1,9 +1,15 @@
 """`make run`: the service on http://127.0.0.1:8080 against the local emulator.
 
-Generates a throwaway key and API key under .local/ (kept between runs),
-starts the emulator as the connected app holding that certificate, then starts
-the app with the Procfile's own `web:` command, as Cloud Foundry would, and
-prints ready-to-paste curl and httpie lines. Ctrl-C stops both.
+Generates a throwaway signing key, API key, consumer secret and encryption key
+under .local/ (kept between runs), starts the emulator as the connected app
+holding that certificate, then starts the app with the Procfile's own `web:`
+command, as Cloud Foundry would, and prints ready-to-paste curl and httpie
+lines. Connected orgs are on: the emulator registers the service's
+/oauth/callback, and connections are kept in .local/connections.db.
+Ctrl-C stops both.
+
+The emulator runs on a thread of this process, built from EmulatorConfig:
+`python -m sfdc emulator` has no option for the app's Callback URLs.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,9 +32,12 @@ PORT = int(os.environ.get("PORT", "8080"))
 EMULATOR_PORT = int(os.environ.get("EMULATOR_PORT", "8081"))
 CONSUMER_KEY = "local-emulator-consumer-key"
 USERNAME = "integration@example.com"
+# A second emulated user, so the consent page offers a choice of who approves.
+ADMIN_USERNAME = "admin@acme.example"
 
 sys.path.insert(0, str(ROOT))
-from sfdc.keygen import generate  # noqa: E402 - needs the path above
+from sfdc.emulator import EmulatorConfig, running_emulator  # noqa: E402 - needs the path above
+from sfdc.keygen import generate, new_encryption_key  # noqa: E402
 
 
 def _secret_file(path: Path, text: str) -> None:
@@ -36,17 +46,28 @@ def _secret_file(path: Path, text: str) -> None:
         handle.write(text)
 
 
-def _prepare() -> str:
+def _kept_secret(name: str, make: Callable[[], str]) -> str:
+    """A throwaway secret in .local/, made on the first run and kept after."""
+    path = LOCAL / name
+    if not path.exists():
+        _secret_file(path, make())
+    return path.read_text().strip()
+
+
+def _prepare() -> tuple[str, str, str]:
+    """(API key, consumer secret, encryption key), all throwaway."""
     LOCAL.mkdir(exist_ok=True)
-    key, cert, api = LOCAL / "private_key.pem", LOCAL / "certificate.pem", LOCAL / "api_key"
+    key, cert = LOCAL / "private_key.pem", LOCAL / "certificate.pem"
     if not (key.exists() and cert.exists()):
         pair = generate("sfdc-token-service-local", datetime.now(UTC))
         _secret_file(key, pair.private_key_pem)
         cert.write_text(pair.certificate_pem)
         print(f"generated a throwaway signing key in {LOCAL.relative_to(ROOT)}/")
-    if not api.exists():
-        _secret_file(api, secrets.token_urlsafe(32))
-    return api.read_text().strip()
+    return (
+        _kept_secret("api_key", lambda: secrets.token_urlsafe(32)),
+        _kept_secret("consumer_secret", lambda: secrets.token_urlsafe(32)),
+        _kept_secret("encryption_key", new_encryption_key),
+    )
 
 
 def _web_command() -> str:
@@ -56,10 +77,10 @@ def _web_command() -> str:
     raise SystemExit("Procfile has no web: line")
 
 
-def _wait_for(url: str, process: subprocess.Popen[bytes], name: str) -> None:
+def _wait_for(url: str, process: subprocess.Popen[bytes] | None, name: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if process.poll() is not None:
+        if process is not None and process.poll() is not None:
             raise SystemExit(
                 f"{name} exited with status {process.returncode}; see its output above"
             )
@@ -90,27 +111,17 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _stop_on_sigterm)
     for port in (PORT, EMULATOR_PORT):
         _port_free(port)
-    api_key = _prepare()
-    python = sys.executable
-    emulator = subprocess.Popen(
-        [
-            python,
-            "-m",
-            "sfdc",
-            "emulator",
-            "--certificate",
-            str(LOCAL / "certificate.pem"),
-            "--consumer-key",
-            CONSUMER_KEY,
-            "--username",
-            USERNAME,
-            "--host",
-            HOST,
-            "--port",
-            str(EMULATOR_PORT),
-        ],
-        cwd=ROOT,
+    api_key, consumer_secret, encryption_key = _prepare()
+    base = f"http://{HOST}:{PORT}"
+    callback = f"{base}/oauth/callback"
+    config = EmulatorConfig(
+        consumer_key=CONSUMER_KEY,
+        certificate_pem=(LOCAL / "certificate.pem").read_bytes(),
+        usernames=(USERNAME, ADMIN_USERNAME),
+        consumer_secret=consumer_secret,
+        callback_urls=(callback,),
     )
+    python = sys.executable
     # Settings left in the shell (a real key, a sandbox audience) would fight the
     # throwaway ones; the local run uses only what it sets here, and REDIS_URL
     # if given, to share one token between the workers.
@@ -131,33 +142,45 @@ def main() -> None:
         "SFDC_PRIVATE_KEY_FILE": str(LOCAL / "private_key.pem"),
         "SFDC_CERTIFICATE_FILE": str(LOCAL / "certificate.pem"),
         "SFDC_API_KEYS": api_key,
+        # Connected orgs (the web-server flow), against the emulator's consent page.
+        "SFDC_CONSUMER_SECRET": consumer_secret,
+        "SFDC_ENCRYPTION_KEY": encryption_key,
+        "SFDC_CALLBACK_URL": callback,
+        "DATABASE_URL": "sqlite:///.local/connections.db",
     }
-    app = subprocess.Popen(["bash", "-c", _web_command()], cwd=ROOT, env=env)
-    try:
-        _wait_for(f"http://{HOST}:{EMULATOR_PORT}/_emulator/stats", emulator, "the emulator")
-        _wait_for(f"http://{HOST}:{PORT}/healthz", app, "the app")
-        base = f"http://{HOST}:{PORT}"
-        print(
-            f"\nThe token service is up on {base}, against the emulator on "
-            f"http://{HOST}:{EMULATOR_PORT}.\n"
-            f"  curl -s -H 'Authorization: Bearer {api_key}' {base}/token\n"
-            f"  http --ignore-stdin {base}/token 'Authorization:Bearer {api_key}'\n"
-            f"  curl -s {base}/            # the demo page, live credentials redacted\n"
-            "Ctrl-C stops both.\n",
-            flush=True,
-        )
-        app.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for process in (app, emulator):
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in (app, emulator):
+    with running_emulator(config, HOST, EMULATOR_PORT):
+        print(f"Salesforce emulator listening on http://{HOST}:{EMULATOR_PORT}", flush=True)
+        app = subprocess.Popen(["bash", "-c", _web_command()], cwd=ROOT, env=env)
+        try:
+            _wait_for(f"http://{HOST}:{EMULATOR_PORT}/_emulator/stats", None, "the emulator")
+            _wait_for(f"{base}/healthz", app, "the app")
+            auth = f"-H 'Authorization: Bearer {api_key}'"
+            print(
+                f"\nThe token service is up on {base}, against the emulator on "
+                f"http://{HOST}:{EMULATOR_PORT}.\n"
+                f"  curl -s {auth} {base}/token\n"
+                f"  http --ignore-stdin {base}/token 'Authorization:Bearer {api_key}'\n"
+                f"  curl -s {base}/            # the demo page, live credentials redacted\n"
+                "Connect an org through the web-server flow:\n"
+                f"  curl -s -X POST {auth} -H 'Content-Type: application/json' "
+                f'-d \'{{"name": "acme"}}\' {base}/connections\n'
+                "then open its connect_url in a browser, pick a user "
+                f"({USERNAME} or {ADMIN_USERNAME}), press Allow, and:\n"
+                f"  curl -s {auth} -H 'X-Sfdc-Connection: acme' "
+                f"'{base}/api/data/v60.0/query?q=SELECT+Id+FROM+Account'\n"
+                "Ctrl-C stops both.\n",
+                flush=True,
+            )
+            app.wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if app.poll() is None:
+                app.send_signal(signal.SIGTERM)
             try:
-                process.wait(10)
+                app.wait(10)
             except subprocess.TimeoutExpired:
-                process.kill()
+                app.kill()
 
 
 if __name__ == "__main__":

@@ -213,7 +213,7 @@ def _seconds(name: str, raw: str | None, default: float, low: float, high: float
     return value
 
 
-def _encryption_keys(raw: str | None, consumer_secret: str | None) -> tuple[str, ...]:
+def _encryption_keys(raw: str | None) -> tuple[str, ...]:
     """Fernet keys for stored refresh tokens: the first encrypts, all decrypt (rotation)."""
     found = tuple(k.strip() for k in (raw or "").split(",") if k.strip())
     fix = (
@@ -229,13 +229,6 @@ def _encryption_keys(raw: str | None, consumer_secret: str | None) -> tuple[str,
                 "url-safe base64).",
                 hint=fix,
             ) from None
-    if found and not consumer_secret:
-        raise ConfigError(
-            "SFDC_ENCRYPTION_KEY is set, so connected orgs are on, but SFDC_CONSUMER_SECRET "
-            "is not: the authorization code and refresh token grants need it.",
-            hint="Add consumer_secret (the connected app's Consumer Secret) to the bound "
-            "credential, or unset SFDC_ENCRYPTION_KEY to serve only the JWT connection.",
-        )
     return found
 
 
@@ -293,9 +286,16 @@ def load_settings(
     login = login_url(source.get("SFDC_LOGIN_URL", "login_url") or DEFAULT_LOGIN_URL)
     aud, aud_warning = audience(source.get("SFDC_AUDIENCE", "audience"), login)
     consumer_secret = source.get("SFDC_CONSUMER_SECRET", "consumer_secret")
-    encryption_keys = _encryption_keys(
-        source.get("SFDC_ENCRYPTION_KEY", "encryption_key"), consumer_secret
-    )
+    encryption_keys = _encryption_keys(source.get("SFDC_ENCRYPTION_KEY", "encryption_key"))
+    orgs_off_warning = None
+    if encryption_keys and not consumer_secret:
+        # keygen writes an encryption key for every deployment; a JWT-only one still starts.
+        orgs_off_warning = (
+            "connected orgs are off: an encryption key is set but SFDC_CONSUMER_SECRET is not, "
+            "and the authorization code and refresh token grants need it; add consumer_secret "
+            "(the connected app's Consumer Secret) to the bound credential to turn them on"
+        )
+        encryption_keys = ()
     database = None
     if encryption_keys:
         database = find_database(environ, service_name=peek.env("SFDC_DATABASE_SERVICE"))
@@ -307,7 +307,9 @@ def load_settings(
             "when it restarts; bind a PostgreSQL service (see the README's deploy guide)"
         )
     warnings = tuple(
-        w for w in (keys.expiry_warning(certificate, now), aud_warning, db_warning) if w
+        w
+        for w in (keys.expiry_warning(certificate, now), aud_warning, orgs_off_warning, db_warning)
+        if w
     )
     return Settings(
         consumer_key=source.require(

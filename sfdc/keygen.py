@@ -5,6 +5,9 @@ the certificate's public key ("Use digital signatures" on the connected app),
 so a self-signed certificate is the norm. The CredHub service JSON puts the
 pair where the service looks by default: an entry whose ``value`` holds
 ``ca``, ``certificate`` and ``private_key``, as a CredHub certificate credential does.
+Next to it goes a new Fernet ``encryption_key``: what seals connected orgs'
+refresh tokens (``SFDC_ENCRYPTION_KEY``). It turns connected orgs on, which
+also needs the connected app's ``consumer_secret`` in the same JSON.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from cryptography import x509
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
@@ -56,6 +60,11 @@ def generate(
     )
 
 
+def new_encryption_key() -> str:
+    """A new Fernet key (url-safe base64 of 32 random bytes) for ``SFDC_ENCRYPTION_KEY``."""
+    return Fernet.generate_key().decode("ascii")
+
+
 def credhub_json(
     pair: KeyPair,
     *,
@@ -63,8 +72,12 @@ def credhub_json(
     consumer_key: str | None = None,
     username: str | None = None,
     api_key: str | None = None,
+    encryption_key: str | None = None,
 ) -> str:
-    """The ``cf create-service credhub default NAME -c FILE`` document."""
+    """The ``cf create-service credhub default NAME -c FILE`` document.
+
+    It always holds an ``encryption_key``: ``encryption_key`` if given, else a new one.
+    """
     document: dict[str, object] = {
         credential: {
             "type": "certificate",
@@ -81,4 +94,5 @@ def credhub_json(
         document["username"] = username
     if api_key:
         document["api_keys"] = api_key
+    document["encryption_key"] = encryption_key or new_encryption_key()
     return json.dumps(document, indent=2) + "\n"

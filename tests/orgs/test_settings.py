@@ -109,10 +109,14 @@ def test_encryption_key_must_be_a_fernet_key(seed_env: dict[str, str]) -> None:
     assert "too-short-to-be-a-key" not in str(caught.value)
 
 
-def test_encryption_key_without_consumer_secret_is_refused(seed_env: dict[str, str]) -> None:
-    with pytest.raises(ConfigError) as caught:
-        load_settings({**seed_env, "SFDC_ENCRYPTION_KEY": ENCRYPTION_KEY})
-    assert "SFDC_CONSUMER_SECRET" in str(caught.value)
+def test_encryption_key_without_consumer_secret_leaves_connections_off_and_says_so(
+    seed_env: dict[str, str],
+) -> None:
+    settings = load_settings({**seed_env, "SFDC_ENCRYPTION_KEY": ENCRYPTION_KEY})
+    assert not settings.connections_enabled
+    (warning,) = [w for w in settings.warnings if "SFDC_CONSUMER_SECRET" in w]
+    assert "connected orgs are off" in warning
+    assert ENCRYPTION_KEY not in warning
 
 
 def test_encryption_key_can_come_from_credhub(seed_env: dict[str, str], keypair: KeyPair) -> None:
