@@ -12,7 +12,7 @@ directly or under ``value`` as CredHub certificate credentials do. See
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -181,3 +181,32 @@ def find_credential(
     value = entry.get("value")
     layers = (value, entry, credentials) if isinstance(value, dict) else (entry, credentials)
     return Credential(service=service.name, entry=entry_name, layers=layers)
+
+
+def choose_bound(
+    environ: Mapping[str, str],
+    *,
+    service_name: str | None,
+    setting: str,
+    kind: str,
+    is_kind: Callable[[cfenv.Service], bool],
+) -> cfenv.Service | None:
+    """The service named by ``setting``, else the one bound service of ``kind``, else None."""
+    bound = services(environ)
+    if service_name:
+        matches = [s for s in bound if service_name in names(s)]
+        if not matches:
+            raise ConfigError(
+                f"{setting} is '{service_name}', but no bound service has that name.",
+                hint=f"Bind it (`cf bind-service APP {service_name}`) or correct {setting}.",
+            )
+    else:
+        matches = [s for s in bound if is_kind(s)]
+    if len(matches) > 1:
+        raise ConfigError(
+            f"Several {kind} services are bound: "
+            + ", ".join(sorted(s.name for s in matches))
+            + ".",
+            hint=f"Set {setting} to the one this service should use.",
+        )
+    return matches[0] if matches else None

@@ -20,7 +20,7 @@ import cfenv
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from sfdc.bindings import names, services
+from sfdc.bindings import choose_bound
 from sfdc.errors import ConfigError
 
 DEFAULT_SQLITE_PATH = "connections.db"
@@ -92,32 +92,21 @@ def find_database(environ: Mapping[str, str], *, service_name: str | None) -> Da
     raw = environ.get("DATABASE_URL", "").strip()
     if raw:
         return _checked(raw, "DATABASE_URL")
-    bound = services(environ)
-    if service_name:
-        matches = [s for s in bound if service_name in names(s)]
-        if not matches:
-            raise ConfigError(
-                f"SFDC_DATABASE_SERVICE is '{service_name}', but no bound service has that name.",
-                hint=f"Bind it (`cf bind-service APP {service_name}`) or correct "
-                "SFDC_DATABASE_SERVICE.",
-            )
-    else:
-        matches = [s for s in bound if _is_postgres(s)]
-    if len(matches) > 1:
-        raise ConfigError(
-            "Several PostgreSQL services are bound: "
-            + ", ".join(sorted(s.name for s in matches))
-            + ".",
-            hint="Set SFDC_DATABASE_SERVICE to the one for stored connections.",
-        )
-    if matches:
-        uri = _uri(matches[0].credentials)
+    match = choose_bound(
+        environ,
+        service_name=service_name,
+        setting="SFDC_DATABASE_SERVICE",
+        kind="PostgreSQL",
+        is_kind=_is_postgres,
+    )
+    if match is not None:
+        uri = _uri(match.credentials)
         if uri is None:
             raise ConfigError(
-                f"Database service '{matches[0].name}' has no uri in its credentials.",
+                f"Database service '{match.name}' has no uri in its credentials.",
                 hint="Bind a PostgreSQL service whose credentials hold a uri, or set DATABASE_URL.",
             )
-        return _checked(uri, f"service '{matches[0].name}'")
+        return _checked(uri, f"service '{match.name}'")
     return DatabaseBinding(
         url=URL.create("sqlite+pysqlite", database=DEFAULT_SQLITE_PATH), source="embedded default"
     )

@@ -18,7 +18,7 @@ from urllib.parse import quote, urlsplit
 import cfenv
 import redis.connection
 
-from sfdc.bindings import names, services
+from sfdc.bindings import choose_bound
 from sfdc.errors import ConfigError
 
 
@@ -91,28 +91,19 @@ def find_redis(environ: Mapping[str, str], *, service_name: str | None) -> Redis
     url = environ.get("REDIS_URL", "").strip()
     if url:
         return _checked(url, "REDIS_URL")
-    bound = services(environ)
-    if service_name:
-        matches = [s for s in bound if service_name in names(s)]
-        if not matches:
-            raise ConfigError(
-                f"SFDC_REDIS_SERVICE is '{service_name}', but no bound service has that name.",
-                hint=f"Bind it (`cf bind-service APP {service_name}`) or correct "
-                "SFDC_REDIS_SERVICE.",
-            )
-    else:
-        matches = [s for s in bound if _is_redis(s)]
-    if len(matches) > 1:
-        raise ConfigError(
-            "Several Redis services are bound: " + ", ".join(sorted(s.name for s in matches)) + ".",
-            hint="Set SFDC_REDIS_SERVICE to the one for the token cache.",
-        )
-    if not matches:
+    match = choose_bound(
+        environ,
+        service_name=service_name,
+        setting="SFDC_REDIS_SERVICE",
+        kind="Redis",
+        is_kind=_is_redis,
+    )
+    if match is None:
         return None
     try:
-        return _checked(_redis_url(matches[0]), f"service '{matches[0].name}'")
+        return _checked(_redis_url(match), f"service '{match.name}'")
     except (TypeError, ValueError) as exc:
         raise ConfigError(
-            f"Redis service '{matches[0].name}' has a port that is not a number.",
+            f"Redis service '{match.name}' has a port that is not a number.",
             hint="Rebind the service; its credentials should hold host, port and password.",
         ) from exc

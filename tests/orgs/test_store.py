@@ -52,6 +52,18 @@ def a_connection(name: str = "acme") -> ConnectionRow:
     )
 
 
+def a_request(nonce: str, expires_at: datetime) -> ConsentRequestRow:
+    return ConsentRequestRow(
+        nonce=nonce,
+        name="acme",
+        login_url="https://login.salesforce.com",
+        scopes="api refresh_token",
+        redirect_uri="https://svc.example/oauth/callback",
+        code_verifier="sealed",
+        expires_at=expires_at,
+    )
+
+
 def test_migrations_describe_exactly_the_models(database_url: str) -> None:
     """A model change without a migration fails here, before it can lose rows in production."""
     store = store_for(database_url)
@@ -86,18 +98,7 @@ def test_replace_returns_the_refresh_token_it_replaced(database_url: str) -> Non
 
 def test_a_consent_request_is_taken_once_even_by_concurrent_callbacks(database_url: str) -> None:
     store = store_for(database_url)
-    store.add_request(
-        ConsentRequestRow(
-            nonce="n1",
-            name="acme",
-            login_url="https://login.salesforce.com",
-            scopes="api refresh_token",
-            redirect_uri="https://svc.example/oauth/callback",
-            code_verifier="sealed",
-            expires_at=NOW + timedelta(minutes=15),
-        ),
-        NOW,
-    )
+    store.add_request(a_request("n1", NOW + timedelta(minutes=15)), NOW)
     barrier = threading.Barrier(6)
     taken: list[ConsentRequestRow | None] = []
 
@@ -118,26 +119,8 @@ def test_a_consent_request_is_taken_once_even_by_concurrent_callbacks(database_u
 
 def test_expired_consent_requests_are_swept_by_the_next_one(database_url: str) -> None:
     store = store_for(database_url)
-    old = ConsentRequestRow(
-        nonce="old",
-        name="acme",
-        login_url="https://login.salesforce.com",
-        scopes="api",
-        redirect_uri="https://svc.example/oauth/callback",
-        code_verifier="sealed",
-        expires_at=NOW,
-    )
-    store.add_request(old, NOW - timedelta(minutes=20))
-    new = ConsentRequestRow(
-        nonce="new",
-        name="acme",
-        login_url="https://login.salesforce.com",
-        scopes="api",
-        redirect_uri="https://svc.example/oauth/callback",
-        code_verifier="sealed",
-        expires_at=NOW + timedelta(minutes=15),
-    )
-    store.add_request(new, NOW + timedelta(seconds=1))
+    store.add_request(a_request("old", NOW), NOW - timedelta(minutes=20))
+    store.add_request(a_request("new", NOW + timedelta(minutes=15)), NOW + timedelta(seconds=1))
     assert store.take_request("old") is None
     assert store.take_request("new") is not None
 
