@@ -13,6 +13,10 @@ compares two things measured side by side, interleaved, in the same run.
 6. The API proxy's added latency (p50, p99: through /api minus direct to the
    emulator, on loopback; target p50 <= 2 ms) and its throughput as a ratio
    to calling the emulator directly.
+7. A connected org (web-server flow, PostgreSQL, refresh-token rotation on):
+   refresh-token grants spent when 200 proxied calls across 4 workers all hold
+   a dead token (target 1), and cached `/token` throughput for the stored
+   connection vs the JWT connection (target >= 0.9).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import tempfile
 import threading
 import time
 import timeit
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -44,7 +49,9 @@ sys.path.insert(0, str(ROOT))
 from sfdc.assertion import Signer, claims  # noqa: E402
 from sfdc.emulator import EmulatorConfig, running_emulator  # noqa: E402
 from sfdc.keygen import generate  # noqa: E402
+from tests.db_support import fresh_postgres  # noqa: E402
 from tests.deploy import free_port  # noqa: E402
+from tests.orgs_support import CALLBACK, PERSON, decide  # noqa: E402
 from tests.redis_support import SHARED_URL, PrivateRedis, delete_prefix, unique_prefix  # noqa: E402
 
 API_KEY = "bench-api-key-0123456789abcdef"
@@ -199,12 +206,13 @@ def _wait(port: int, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit("the app did not start")
 
 
-def _emulator(pair: Any) -> Any:
+def _emulator(pair: Any, **extra: Any) -> Any:
     return running_emulator(
         EmulatorConfig(
             consumer_key=CONSUMER_KEY,
-            usernames=(USERNAME,),
+            usernames=(USERNAME, *extra.pop("more_users", ())),
             certificate_pem=pair.certificate_pem.encode(),
+            **extra,
         )
     )
 
@@ -352,6 +360,87 @@ def _token(port: int, auth: dict[str, str]) -> str:
     return str(json.loads(connection.getresponse().read())["access_token"])
 
 
+def _call(port: int, method: str, path: str, headers: dict[str, str], body: Any = None) -> Any:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    payload = json.dumps(body) if body is not None else None
+    connection.request(method, path, body=payload, headers=headers)
+    answer = connection.getresponse()
+    return answer.status, json.loads(answer.read() or b"null")
+
+
+def bench_connected_org(pair: Any) -> None:
+    secret = "bench-consumer-secret"  # noqa: S105 - the emulated app's, made up for this run
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    acme = {**auth, "X-Sfdc-Connection": "acme"}
+    query = "/api/data/v60.0/query?q=SELECT+Id+FROM+Account"
+    with (
+        _emulator(
+            pair,
+            more_users=(PERSON,),
+            consumer_secret=secret,
+            callback_urls=(CALLBACK,),
+            rotate_refresh_tokens=True,
+        ) as emulator,
+        fresh_postgres() as database,
+        served(
+            emulator.url,
+            pair,
+            workers=4,
+            SFDC_CONSUMER_SECRET=secret,
+            SFDC_ENCRYPTION_KEY="YmVuY2gtZW5jcnlwdGlvbi1rZXktMDEyMzQ1Njc4OWE=",
+            SFDC_CALLBACK_URL=CALLBACK,
+            DATABASE_URL=database,
+        ) as port,
+    ):
+        _status, link = _call(
+            port,
+            "POST",
+            "/connections",
+            {**auth, "Content-Type": "application/json"},
+            {"name": "acme"},
+        )
+        back = decide(link["connect_url"])
+        status, _ = _call(
+            port,
+            "GET",
+            "/oauth/callback?" + urllib.parse.urlencode(back),
+            {"Accept": "application/json"},
+        )
+        assert status == 200, "the connect flow failed"
+        throughput(port, query, acme, seconds=1.0)  # every worker holds the token
+        emulator.state.expire_all()
+        barrier = threading.Barrier(200)
+        statuses: list[int] = []
+
+        def proxied() -> None:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            barrier.wait()
+            connection.request("GET", query, headers=acme)
+            statuses.append(connection.getresponse().status)
+
+        threads = [threading.Thread(target=proxied) for _ in range(200)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(90)
+        print(
+            f"connected org: 200 concurrent proxied calls holding a dead token across 4 workers "
+            f"-> {emulator.state.refresh_grants} refresh-token grant(s), rotation on "
+            f"({statuses.count(200)} answered 200)"
+        )
+        throughput(port, "/token", acme, seconds=1.0)
+        ratios = []
+        for _ in range(3):
+            jwt_rate = throughput(port, "/token", auth)
+            org_rate = throughput(port, "/token", acme)
+            ratios.append(org_rate / jwt_rate)
+        print(
+            f"cached /token for a stored connection: {statistics.median(ratios):.2f}x the "
+            f"throughput of the JWT connection's (target >= 0.9; last run {org_rate:.0f} vs "
+            f"{jwt_rate:.0f} req/s)"
+        )
+
+
 if __name__ == "__main__":
     keys = generate("bench", datetime.now(UTC))
     bench_signing()
@@ -359,3 +448,4 @@ if __name__ == "__main__":
     bench_shared_cache(keys)
     bench_redis_outage(keys)
     bench_proxy(keys)
+    bench_connected_org(keys)
