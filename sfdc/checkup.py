@@ -27,6 +27,7 @@ from sfdc.exchange import Exchange
 from sfdc.flow import JwtBearerFlow, utc_now
 from sfdc.http import Transport
 from sfdc.oauth import OAuthClient
+from sfdc.orgs.store import ConnectionStore
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,39 @@ def _describe(settings: Settings, now: datetime) -> list[Step]:
                 "introspection" if settings.consumer_secret else f"max age {settings.token_max_age}"
             ),
         ),
+        _connections_setting(settings),
         *(Step("warning", True, warning) for warning in settings.warnings),
     ]
+
+
+def _connections_setting(settings: Settings) -> Step:
+    if not settings.connections_enabled or settings.database is None:
+        return Step(
+            "connected orgs",
+            True,
+            "off (SFDC_ENCRYPTION_KEY and SFDC_CONSUMER_SECRET turn them on)",
+        )
+    callback = settings.callback_url or "<the route callers use>/oauth/callback"
+    return Step(
+        "connected orgs",
+        True,
+        f"on; stored in {settings.database.description}; callback {callback}",
+    )
+
+
+def _stored(settings: Settings) -> Step | None:
+    """What the connections database holds, read-only: names and states, never tokens."""
+    if not settings.connections_enabled or settings.database is None:
+        return None
+    store = ConnectionStore(settings.database)
+    try:
+        rows = store.all()
+    except SfdcError as exc:
+        return Step("stored orgs", False, exc.one_line())
+    finally:
+        store.dispose()
+    listed = ", ".join(f"{row.name} ({row.status})" for row in rows)
+    return Step("stored orgs", True, f"{len(rows)}" + (f": {listed}" if rows else ""))
 
 
 class _One:
@@ -106,6 +138,9 @@ def run(
     ]
     if offline:
         return steps
+    stored = _stored(settings)
+    if stored is not None:
+        steps.append(stored)
     transport = Transport(session or new_session(), timeout=settings.http_timeout)
     flow = JwtBearerFlow(settings, OAuthClient(settings.login_url, transport), clock=clock)
     try:

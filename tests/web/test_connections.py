@@ -18,6 +18,7 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
+from sfdc import checkup
 from sfdc.config import Settings, load_settings
 from sfdc.emulator import running_emulator
 from sfdc.web import create_app
@@ -59,18 +60,21 @@ def org(keypair: KeyPair, rotating: bool) -> Iterator[Any]:
 
 
 @pytest.fixture
-def org_settings(org: Any, seed_env: dict[str, str], database_url: str) -> Settings:
-    return load_settings(
-        {
-            **seed_env,
-            "SFDC_LOGIN_URL": org.url,
-            "SFDC_API_KEYS": API_KEY,
-            "SFDC_CONSUMER_SECRET": CONSUMER_SECRET,
-            "SFDC_ENCRYPTION_KEY": ENCRYPTION_KEY,
-            "SFDC_CALLBACK_URL": CALLBACK,
-            "DATABASE_URL": database_url,
-        }
-    )
+def org_env(org: Any, seed_env: dict[str, str], database_url: str) -> dict[str, str]:
+    return {
+        **seed_env,
+        "SFDC_LOGIN_URL": org.url,
+        "SFDC_API_KEYS": API_KEY,
+        "SFDC_CONSUMER_SECRET": CONSUMER_SECRET,
+        "SFDC_ENCRYPTION_KEY": ENCRYPTION_KEY,
+        "SFDC_CALLBACK_URL": CALLBACK,
+        "DATABASE_URL": database_url,
+    }
+
+
+@pytest.fixture
+def org_settings(org_env: dict[str, str]) -> Settings:
+    return load_settings(org_env)
 
 
 _APPS: list[Flask] = []
@@ -355,3 +359,17 @@ def test_no_token_or_state_reaches_the_logs(
     assert "connection acme stored" in logged  # the log does tell the story
     for secret in (access_token, refresh_token, back["code"], back["state"], CONSUMER_SECRET):
         assert secret not in logged
+
+
+def test_check_reports_stored_orgs_and_never_a_token(
+    web: FlaskClient, org_env: dict[str, str], database_url: str
+) -> None:
+    connect(web)
+    _raw, refresh_token = stored_refresh_token(database_url, "acme")
+    steps = {step.name: step for step in checkup.run(org_env)}
+    assert steps["connected orgs"].detail.startswith("on; stored in")
+    assert steps["stored orgs"].ok
+    assert steps["stored orgs"].detail == "1: acme (connected)"
+    assert all(refresh_token not in step.line() for step in steps.values())
+    offline = {step.name for step in checkup.run(org_env, offline=True)}
+    assert "stored orgs" not in offline  # offline never opens the database
