@@ -213,6 +213,12 @@ def check(offline: bool, as_json: bool) -> None:
 @click.argument("url")
 @click.option("--api-key", envvar="SFDC_SMOKE_API_KEY", help="Also check /token and /connection.")
 @click.option(
+    "--connection",
+    "connections",
+    multiple=True,
+    help="Also test this stored connection (connected org) through /connection (repeatable).",
+)
+@click.option(
     "--wait",
     default=0.0,
     show_default=True,
@@ -237,6 +243,7 @@ def check(offline: bool, as_json: bool) -> None:
 def smoke(
     url: str,
     api_key: str | None,
+    connections: tuple[str, ...],
     wait: float,
     timeout: float,
     require_key: bool,
@@ -248,7 +255,7 @@ def smoke(
 
     if not url.startswith(("https://", "http://")):
         raise click.BadParameter(f"give the scheme too, e.g. https://{url}", param_hint="URL")
-    results = Smoke(url, api_key=api_key or None, timeout=timeout).run(
+    results = Smoke(url, api_key=api_key or None, connections=connections, timeout=timeout).run(
         wait=wait, require_key=require_key
     )
     if as_json:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 from xml.etree import ElementTree
 
@@ -84,6 +85,7 @@ class Smoke:
         base_url: str,
         *,
         api_key: str | None = None,
+        connections: tuple[str, ...] = (),
         timeout: float = 10.0,
         session: requests.Session | None = None,
         monotonic: Callable[[], float] = time.monotonic,
@@ -91,13 +93,18 @@ class Smoke:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.api_key = api_key
+        self.connections = connections
         self.timeout = timeout
         self.session = session or requests.Session()
         self._monotonic = monotonic
         self._sleep = sleep
 
-    def _get(self, path: str, *, authorized: bool = False) -> requests.Response:
+    def _get(
+        self, path: str, *, authorized: bool = False, connection: str | None = None
+    ) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.api_key}"} if authorized else {}
+        if connection:
+            headers["X-Sfdc-Connection"] = connection
         try:
             return self.session.get(
                 f"{self.base_url}{path}",
@@ -141,8 +148,8 @@ class Smoke:
             raise _Failed("the answer has no access_token or instance_url")
         return f"200, {body.get('token_type')} token for {body['instance_url']}"
 
-    def connection(self) -> str:
-        body = _json(self._get("/connection", authorized=True))
+    def connection(self, name: str | None = None) -> str:
+        body = _json(self._get("/connection", authorized=True, connection=name))
         if body.get("status") is not True:
             raise _Failed(f"status is {body.get('status')!r}: {body.get('message')}")
         return f"200, {body.get('message')}"
@@ -163,7 +170,12 @@ class Smoke:
             skipped = (Result(name, "skip", 0.0, gone) for name in ("demo", "token", "connection"))
             return [*results, *skipped]
         results.append(self._timed("demo", self.demo))
-        for name, check in (("token", self.token), ("connection", self.connection)):
+        checks: list[tuple[str, Callable[[], str]]] = [
+            ("token", self.token),
+            ("connection", self.connection),
+        ]
+        checks += [(f"connection {n}", partial(self.connection, n)) for n in self.connections]
+        for name, check in checks:
             if self.api_key:
                 results.append(self._timed(name, check))
             else:

@@ -28,6 +28,7 @@ from werkzeug.serving import make_server
 
 from sfdc.config import load_settings
 from sfdc.emulator import running_emulator
+from sfdc.smoke import Smoke
 from sfdc.web import create_app
 from sfdc.web.extension import CONNECTIONS_KEY
 from tests.conftest import API_KEY, CONSUMER_SECRET, ENCRYPTION_KEY, USERNAME, KeyPair
@@ -130,6 +131,15 @@ def test_a_person_connects_an_org_in_the_browser(browser: webdriver.Chrome, serv
         f"{service}/connection", headers={**AUTH, "X-Sfdc-Connection": "acme"}, timeout=10
     ).json()
     assert test["user"]["username"] == PERSON
+
+    # What CI runs after a deploy: the stored connection is checked like the JWT one.
+    results = {
+        r.name: r for r in Smoke(service, api_key=API_KEY, connections=("acme", "nope")).run()
+    }
+    assert results["connection acme"].status == "pass"
+    assert PERSON in results["connection acme"].detail
+    assert results["connection nope"].status == "fail"
+    assert "unknown_connection" in results["connection nope"].detail
 
 
 def test_pressing_deny_in_the_browser_stores_nothing(
