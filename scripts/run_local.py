@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -155,11 +156,16 @@ def main() -> None:
             _wait_for(f"http://{HOST}:{EMULATOR_PORT}/_emulator/stats", None, "the emulator")
             _wait_for(f"{base}/healthz", app, "the app")
             auth = f"-H 'Authorization: Bearer {api_key}'"
+            httpie = (
+                f"  http --ignore-stdin {base}/token 'Authorization:Bearer {api_key}'\n"
+                if shutil.which("http")
+                else ""
+            )
             print(
                 f"\nThe token service is up on {base}, against the emulator on "
                 f"http://{HOST}:{EMULATOR_PORT}.\n"
                 f"  curl -s {auth} {base}/token\n"
-                f"  http --ignore-stdin {base}/token 'Authorization:Bearer {api_key}'\n"
+                f"{httpie}"
                 f"  curl -s {base}/            # the demo page, live credentials redacted\n"
                 "Connect an org through the web-server flow:\n"
                 f"  curl -s -X POST {auth} -H 'Content-Type: application/json' "

@@ -98,17 +98,20 @@ def resolve_login(raw: str | None, default: str) -> str:
     if not raw:
         return default
     candidate = LOGIN_ALIASES.get(raw.strip().lower(), raw)
+    hint = (
+        "Use 'production', 'sandbox', or your org's My Domain URL "
+        "(https://MyDomain.my.salesforce.com)."
+    )
     try:
         url = login_url(candidate)
-    except SfdcError as exc:
-        raise RequestError(exc.description, hint=exc.hint) from None
+    except SfdcError:
+        raise RequestError(
+            f"login '{raw[:100]}' is not 'production', 'sandbox' or an https login URL.",
+            hint=hint,
+        ) from None
     host = urlsplit(url).hostname or ""
     if not (is_salesforce_host(host) or is_loopback(host)):
-        raise RequestError(
-            f"login '{raw}' is not a Salesforce login host.",
-            hint="Use 'production', 'sandbox', or your org's My Domain URL "
-            "(https://MyDomain.my.salesforce.com).",
-        )
+        raise RequestError(f"login '{raw[:100]}' is not a Salesforce login host.", hint=hint)
     return url
 
 

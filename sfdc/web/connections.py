@@ -9,6 +9,7 @@ application/json``).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
@@ -33,16 +34,24 @@ def _authorized() -> None:
     require_api_key(token_service().settings.api_keys)
 
 
+_BODY_HINT = (
+    'Send {"name": "acme", "login": "production"} with Content-Type: application/json, '
+    "or name=acme&login=production as a form."
+)
+
+
 def _body() -> dict[str, Any]:
-    document = request.get_json(silent=True) if request.data else None
-    if document is None:
-        document = request.form.to_dict()
-    if not isinstance(document, dict):
-        raise RequestError(
-            "The request body is not a JSON object or a form.",
-            hint='Send {"name": "acme", "login": "production"} as JSON, or name=acme as a form.',
-        )
-    return document
+    """A JSON object (whatever the Content-Type claims, as curl -d sends it) or a form."""
+    raw = request.get_data(cache=True)
+    if raw.lstrip().startswith((b"{", b"[")):
+        try:
+            document = json.loads(raw)
+        except ValueError:
+            raise RequestError("The request body is not valid JSON.", hint=_BODY_HINT) from None
+        if not isinstance(document, dict):
+            raise RequestError("The request body is not a JSON object.", hint=_BODY_HINT)
+        return document
+    return request.form.to_dict()
 
 
 def _text(document: dict[str, Any], key: str) -> str | None:

@@ -39,7 +39,14 @@ def connections() -> Connections:
 
 def token_source() -> TokenService | ConnectionTokens:
     """The JWT connection, or the stored connection the caller names."""
-    name = request.headers.get(CONNECTION_HEADER, "").strip()
-    if not name:
+    name = request.headers.get(CONNECTION_HEADER)
+    if name is None:
         return token_service()
-    return connections().source(name)
+    if not name.strip():
+        # An empty variable in a caller's script must not silently mean another identity.
+        raise RequestError(
+            f"The {CONNECTION_HEADER} header is empty.",
+            hint="Name a stored connection (GET /connections lists them), or leave the header "
+            "out to use the JWT connection.",
+        )
+    return connections().source(name.strip())

@@ -307,6 +307,7 @@ def test_connecting_again_replaces_and_revokes_the_old_refresh_token(
         ({"name": "no spaces"}, "is not a connection name"),
         ({"name": "acme", "login": "https://evil.example.com"}, "not a Salesforce login host"),
         ({"name": "acme", "login": "http://login.salesforce.com"}, "https"),
+        ({"name": "acme", "login": "prod"}, "login 'prod' is not 'production', 'sandbox'"),
     ],
 )
 def test_bad_connect_requests_are_refused_with_a_reason(
@@ -373,3 +374,26 @@ def test_check_reports_stored_orgs_and_never_a_token(
     assert all(refresh_token not in step.line() for step in steps.values())
     offline = {step.name for step in checkup.run(org_env, offline=True)}
     assert "stored orgs" not in offline  # offline never opens the database
+
+
+def test_json_sent_the_way_curl_d_sends_it_is_read(web: FlaskClient) -> None:
+    """curl -d '{...}' without -H Content-Type labels JSON as a form; the name is still read."""
+    answer = web.post(
+        "/connections",
+        data='{"name": "acme"}',
+        headers={**AUTH, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 201
+    broken = web.post("/connections", data="{name: acme}", headers=AUTH)
+    assert broken.status_code == 400
+    assert broken.json["error_description"] == "The request body is not valid JSON."  # type: ignore[index]
+    form = web.post("/connections", data={"name": "acme", "login": "sandbox"}, headers=AUTH)
+    assert form.status_code == 201
+
+
+def test_an_empty_connection_header_is_refused_not_taken_for_the_jwt_user(
+    web: FlaskClient,
+) -> None:
+    answer = web.get("/token", headers={**AUTH, "X-Sfdc-Connection": ""})
+    assert answer.status_code == 400
+    assert "header is empty" in answer.json["error_description"]  # type: ignore[index]
