@@ -76,7 +76,7 @@ class Settings:
 
     @property
     def connections_enabled(self) -> bool:
-        return bool(self.encryption_keys) and self.database is not None
+        return bool(self.encryption_keys and self.consumer_secret) and self.database is not None
 
 
 def login_url(raw: str) -> str:

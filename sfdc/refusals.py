@@ -116,3 +116,61 @@ def refusal(error: str, description: str, *, upstream_status: int) -> Salesforce
         retryable=advice.retryable,
         upstream_status=upstream_status,
     )
+
+
+# The web-server flow's code exchange and the refresh-token grant (research §2-3):
+# the same endpoint, but the fixes are a new connect link, the connected app's
+# Callback URL and secret, or the person's consent, not the JWT set-up.
+_NEW_LINK = "Ask for a new connect link (POST /connections) and open it within 15 minutes."
+_WEB_SERVER: dict[str, Advice] = {
+    "invalid_grant": Advice(
+        "The authorization code was already used or has expired (codes live about 15 "
+        "minutes and work once). " + _NEW_LINK
+    ),
+    "redirect_uri_mismatch": Advice(
+        "The connected app's Callback URL must be exactly this service's /oauth/callback "
+        "(SFDC_CALLBACK_URL). Salesforce can take several minutes to apply a change to it; "
+        "then " + _NEW_LINK[0].lower() + _NEW_LINK[1:]
+    ),
+    "invalid_client": Advice(
+        "Salesforce refused the consumer secret: put the connected app's current Consumer "
+        "Secret in consumer_secret (SFDC_CONSUMER_SECRET) and restart."
+    ),
+    "invalid_client_credentials": Advice(
+        "Salesforce refused the consumer secret: put the connected app's current Consumer "
+        "Secret in consumer_secret (SFDC_CONSUMER_SECRET) and restart."
+    ),
+    "invalid_client_id": Advice(
+        "SFDC_CONSUMER_KEY is not a connected app in the org the person logged in to: install "
+        "the app there, or connect through the org that owns it."
+    ),
+}
+_REFRESH: dict[str, Advice] = {
+    "inactive_user": Advice(
+        "The connection's user is frozen or deactivated: reactivate it, or connect again as "
+        "another user."
+    ),
+    "inactive_org": _INACTIVE_ORG,
+    "invalid_client": _WEB_SERVER["invalid_client"],
+    "invalid_client_credentials": _WEB_SERVER["invalid_client"],
+    "invalid_client_id": Advice(
+        "SFDC_CONSUMER_KEY no longer names the app this connection was made with; restore it, "
+        "or connect again."
+    ),
+    "rate_limit_exceeded": _RATE,
+}
+
+
+def grant_refusal(
+    error: str, description: str, *, upstream_status: int, grant: str
+) -> SalesforceRefusal:
+    """A refusal of the authorization-code (``grant="code"``) or refresh-token grant."""
+    table = _WEB_SERVER if grant == "code" else _REFRESH
+    advice = table.get(error) or advise(error, description)
+    return SalesforceRefusal(
+        error,
+        description or f"Salesforce refused the request ({error}).",
+        hint=advice.hint,
+        retryable=advice.retryable,
+        upstream_status=upstream_status,
+    )

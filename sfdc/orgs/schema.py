@@ -71,3 +71,5 @@ class ConsentRequestRow(Base):
     redirect_uri: Mapped[str] = mapped_column(Text)
     code_verifier: Mapped[str] = mapped_column(Text)  # sealed
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    # Reconnecting an existing connection must stay in its org unless the link said otherwise.
+    org_id: Mapped[str | None] = mapped_column(String(18))

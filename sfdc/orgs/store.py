@@ -6,10 +6,12 @@ an advisory lock keeps instances starting together from migrating twice.
 
 ``locked(name)`` is how a refresh stays single-flight across every worker and
 instance: the connection's row is locked (``SELECT ... FOR UPDATE`` on
-PostgreSQL; SQLite takes its write lock at ``BEGIN IMMEDIATE``) while the
-holder re-reads it, refreshes, and writes the new tokens in the same
-transaction. A rotated refresh token therefore replaces the old one
-atomically: nobody can read the old one after Salesforce has spent it.
+PostgreSQL; SQLite, which has no row locks, takes its database-wide write
+lock at ``BEGIN IMMEDIATE``) while the holder re-reads it, refreshes, and
+writes the new tokens in the same transaction. A rotated refresh token
+therefore replaces the old one atomically: nobody can read the old one after
+Salesforce has spent it. Reads take no lock, so on SQLite a refresh in flight
+delays other writers only; PostgreSQL is the choice for several instances.
 
 The engine is made lazily, per process: gunicorn forks workers after
 ``migrate`` ran in the master, and pooled connections must not cross a fork.
@@ -28,12 +30,13 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, delete, event, select, text
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from sfdc.database_binding import DatabaseBinding
-from sfdc.errors import ConfigError, SfdcError
+from sfdc.errors import ConfigError, RequestError, SfdcError
 from sfdc.orgs.schema import ConnectionRow, ConsentRequestRow
 
 log = logging.getLogger(__name__)
@@ -41,8 +44,10 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant shared by every instance; names the migration lock on PostgreSQL.
 _MIGRATION_LOCK = 0x5FDC0001
-# A refresh holds SQLite's write lock for up to one Salesforce call (25 s at most).
-_SQLITE_BUSY_TIMEOUT = 30
+# A refresh holds SQLite's write lock for a refresh grant (25 s retry budget) and
+# an introspection (one call, SFDC_HTTP_TIMEOUT <= 25 s); waiters outlast both.
+_SQLITE_BUSY_TIMEOUT = 60
+_IMMEDIATE = "sfdc_sqlite_immediate"
 
 
 class DatabaseUnavailable(SfdcError):
@@ -61,8 +66,8 @@ def _unavailable(exc: SQLAlchemyError, binding: DatabaseBinding) -> DatabaseUnav
     )
 
 
-def _sqlite_immediate(engine: Engine) -> None:
-    """Let SQLAlchemy, not the driver, begin transactions, and begin them IMMEDIATE."""
+def _sqlite_transactions(engine: Engine) -> None:
+    """Let SQLAlchemy, not the driver, begin transactions: writers IMMEDIATE, readers not."""
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -70,7 +75,13 @@ def _sqlite_immediate(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        immediate = connection.get_execution_options().get(_IMMEDIATE)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class ConnectionConflict(RequestError):
+    code = "connection_conflict"
+    status = 409
 
 
 class ConnectionStore:
@@ -79,7 +90,8 @@ class ConnectionStore:
         self._lock = threading.Lock()
         self._engine: Engine | None = None
         self._pid = 0
-        self._sessions: sessionmaker[Session] | None = None
+        self._readers: sessionmaker[Session] | None = None
+        self._writers: sessionmaker[Session] | None = None
 
     def __repr__(self) -> str:
         return f"ConnectionStore({self.binding.description})"
@@ -90,20 +102,30 @@ class ConnectionStore:
             if database and database != ":memory:":
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(self.binding.url, connect_args={"timeout": _SQLITE_BUSY_TIMEOUT})
-            _sqlite_immediate(engine)
+            _sqlite_transactions(engine)
             return engine
         return create_engine(
             self.binding.url, pool_pre_ping=True, connect_args={"connect_timeout": 10}
         )
 
+    def _factories(self) -> tuple[Engine, sessionmaker[Session], sessionmaker[Session]]:
+        with self._lock:
+            if (
+                self._engine is None
+                or self._readers is None
+                or self._writers is None
+                or self._pid != os.getpid()
+            ):
+                engine = self._make_engine()
+                writer = engine.execution_options(**{_IMMEDIATE: True})
+                self._engine, self._pid = engine, os.getpid()
+                self._readers = sessionmaker(engine, expire_on_commit=False)
+                self._writers = sessionmaker(writer, expire_on_commit=False)
+            return self._engine, self._readers, self._writers
+
     @property
     def engine(self) -> Engine:
-        with self._lock:
-            if self._engine is None or self._pid != os.getpid():
-                self._engine = self._make_engine()
-                self._pid = os.getpid()
-                self._sessions = sessionmaker(self._engine, expire_on_commit=False)
-            return self._engine
+        return self._factories()[0]
 
     def dispose(self) -> None:
         with self._lock:
@@ -123,6 +145,13 @@ class ConnectionStore:
                     )
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
+        except CommandError:
+            raise ConfigError(
+                f"The connections database ({self.binding.description}) has a schema newer "
+                "than this release knows (it was migrated by a later release).",
+                hint="Deploy that later release again; a rolled-back release cannot use the "
+                "newer schema.",
+            ) from None
         except SQLAlchemyError as exc:
             raise ConfigError(
                 f"The connections database ({self.binding.description}) cannot be opened or "
@@ -134,20 +163,25 @@ class ConnectionStore:
             self.dispose()  # workers fork after this; they open their own connections
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self, *, write: bool = False) -> Iterator[Session]:
         """One transaction: committed on success, rolled back on any error."""
-        self.engine  # noqa: B018 - makes the per-process session factory
-        assert self._sessions is not None
+        _engine, readers, writers = self._factories()
         try:
-            with self._sessions.begin() as session:
+            with (writers if write else readers).begin() as session:
                 yield session
-        except DBAPIError as exc:
+        except IntegrityError:
+            raise ConnectionConflict(
+                "Another change to the same connection was committed at the same moment; "
+                "this one was not stored.",
+                hint="Look at GET /connections; if it is not as you want it, try again.",
+            ) from None
+        except SQLAlchemyError as exc:
             raise _unavailable(exc, self.binding) from None
 
     @contextmanager
     def locked(self, name: str) -> Iterator[tuple[Session, ConnectionRow | None]]:
-        """The connection's row, locked against every other refresh until the block ends."""
-        with self.session() as session:
+        """The connection's row, locked against every other writer until the block ends."""
+        with self.session(write=True) as session:
             row = session.scalars(
                 select(ConnectionRow).where(ConnectionRow.name == name).with_for_update()
             ).one_or_none()
@@ -161,33 +195,24 @@ class ConnectionStore:
         with self.session() as session:
             return list(session.scalars(select(ConnectionRow).order_by(ConnectionRow.name)))
 
-    def replace(self, row: ConnectionRow) -> str | None:
-        """Store ``row`` under its name; the sealed refresh token it replaced, if any."""
-        with self.session() as session:
-            old = session.scalars(
-                select(ConnectionRow).where(ConnectionRow.name == row.name).with_for_update()
-            ).one_or_none()
-            previous = old.refresh_token if old is not None else None
+    def replace(self, row: ConnectionRow) -> ConnectionRow | None:
+        """Store ``row`` under its name; the row it replaced, if any (to revoke its token)."""
+        with self.locked(row.name) as (session, old):
             if old is not None:
                 session.delete(old)
                 session.flush()
             session.add(row)
-            return previous
-
-    def delete(self, name: str) -> bool:
-        with self.session() as session:
-            result = session.execute(delete(ConnectionRow).where(ConnectionRow.name == name))
-            return bool(getattr(result, "rowcount", 0))
+            return old
 
     def add_request(self, request: ConsentRequestRow, now: datetime) -> None:
-        with self.session() as session:
+        with self.session(write=True) as session:
             # Abandoned links pile up otherwise; each new one sweeps the expired.
             session.execute(delete(ConsentRequestRow).where(ConsentRequestRow.expires_at < now))
             session.add(request)
 
     def take_request(self, nonce: str) -> ConsentRequestRow | None:
         """The pending request for ``nonce``, removed: only one caller ever gets it."""
-        with self.session() as session:
+        with self.session(write=True) as session:
             return session.scalars(
                 delete(ConsentRequestRow)
                 .where(ConsentRequestRow.nonce == nonce)

@@ -16,7 +16,8 @@ from flask import Flask, Response, request
 from sfdc import logs
 from sfdc.config import Settings, load_settings
 from sfdc.flow import Clock, TokenService, utc_now
-from sfdc.orgs.service import Connections, ConsentRequired
+from sfdc.orgs.records import ConsentRequired
+from sfdc.orgs.service import Connections
 from sfdc.orgs.store import ConnectionStore
 from sfdc.web import (
     connection,

@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from sfdc.errors import RequestError, SfdcError
-from sfdc.orgs.service import ConsentRequired
+from sfdc.orgs.records import ConsentRequired
 from sfdc.web.auth import require_api_key
 from sfdc.web.extension import connections, token_service
 
@@ -73,11 +73,15 @@ def connect() -> tuple[dict[str, Any], int]:
             "A connect link needs the connection's name.",
             hint='Send {"name": "acme"}; add "login": "sandbox" or a My Domain URL if needed.',
         )
+    replace = document.get("replace", False)
+    if not isinstance(replace, bool):
+        replace = str(replace).lower() in ("1", "true", "yes")
     link = connections().connect_link(
         name,
         callback_url=callback_url(),
         login=_text(document, "login"),
         scopes=_text(document, "scopes"),
+        replace=replace,
     )
     return link.to_dict(), 201
 
@@ -129,7 +133,7 @@ def consent_required(exc: ConsentRequired) -> tuple[dict[str, Any], int]:
     """The error, with a fresh connect link in its hint, for an API-key caller."""
     body = exc.to_dict()
     try:
-        link = connections().connect_link(exc.connection, callback_url=callback_url())
+        link = connections().consent_link(exc.connection, callback_url=callback_url())
     except SfdcError:
         return body, exc.status
     body["hint"] = (

@@ -11,7 +11,8 @@ from flask import current_app, request
 
 from sfdc.errors import RequestError
 from sfdc.flow import TokenService
-from sfdc.orgs.service import Connections, ConnectionTokens
+from sfdc.orgs.refresh import ConnectionTokens
+from sfdc.orgs.service import Connections
 
 KEY = "sfdc"
 CONNECTIONS_KEY = "sfdc.connections"

@@ -116,6 +116,13 @@ _EXAMPLES: dict[str, tuple[str, str, bool]] = {
         "Ask for a new connect link (POST /connections) and open it within 15 minutes.",
         False,
     ),
+    "org_mismatch": (
+        "This link reconnects 'acme', which belongs to org 00Dxx0000001gPLEAY, but the person "
+        "approved in org 00Dxx0000002hQMEAY; nothing was stored.",
+        "Log in to org 00Dxx0000001gPLEAY to reconnect it. To point 'acme' at another org, "
+        'ask for a link with "replace": true, or use another name.',
+        False,
+    ),
     "access_denied": (
         "Connecting 'acme' was declined at Salesforce (end-user denied authorization); "
         "nothing was stored.",
@@ -182,7 +189,8 @@ _ERROR_SCHEMA: Json = {
             "`invalid_upstream_response`, `salesforce_unavailable`, `salesforce_timeout`, "
             "`unknown_connection`, `connections_not_enabled`, `database_unavailable`, "
             "`invalid_state`, `state_used`, `state_expired`, `state_unreadable`, "
-            "`access_denied`, `no_refresh_token`) or, for a refusal, Salesforce's own "
+            "`access_denied`, `no_refresh_token`, `org_mismatch`, `connection_conflict`) or, "
+            "for a refusal, Salesforce's own "
             "(`invalid_grant`, `invalid_client_id`, `redirect_uri_mismatch`, ...).",
         },
         "error_description": {"type": "string", "description": "What happened."},
@@ -415,7 +423,8 @@ _CONNECT_REQUEST_SCHEMA: Json = {
             "type": "string",
             "minLength": 1,
             "description": "The connection's name: 1-64 letters, digits, `.`, `-` or `_`, "
-            "starting with a letter or digit. Connecting an existing name replaces it.",
+            "starting with a letter or digit, case-sensitive. Connecting an existing name "
+            "reconnects it, in the same org unless `replace` is true.",
             "examples": ["acme-prod"],
         },
         "login": {
@@ -427,6 +436,11 @@ _CONNECT_REQUEST_SCHEMA: Json = {
         "scopes": {
             "type": "string",
             "description": "Space-separated OAuth scopes; default `api refresh_token`.",
+        },
+        "replace": {
+            "type": "boolean",
+            "description": "Let the link point an existing connection at another org; "
+            "default false, so a reconnect approved in another org is refused.",
         },
     },
     "required": ["name"],
@@ -970,6 +984,15 @@ DOCUMENT: Json = {
                         _error(
                             "`access_denied`: the person chose Deny. Nothing was stored.",
                             "access_denied",
+                        )
+                    ),
+                    "409": _page_or_error(
+                        _error(
+                            "`org_mismatch`: a reconnect approved in another org than the "
+                            "connection's; or `connection_conflict`: another connect under the "
+                            "same name was stored at the same moment. Nothing was stored, and "
+                            "what Salesforce granted was revoked.",
+                            "org_mismatch",
                         )
                     ),
                     "501": _page_or_error(_NOT_ENABLED),

@@ -7,14 +7,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from sfdc.database_binding import find_database
 from sfdc.errors import ConfigError
 from sfdc.orgs.schema import Base, ConnectionRow, ConsentRequestRow
-from sfdc.orgs.store import ConnectionStore
+from sfdc.orgs.store import MIGRATIONS, ConnectionConflict, ConnectionStore
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -82,7 +84,46 @@ def test_migrating_again_keeps_stored_connections(database_url: str) -> None:
     assert kept.connected_at == NOW  # aware UTC in, aware UTC out, on both databases
     with store.engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0001"
+    assert version == "0002"
+
+
+def test_upgrading_from_the_first_schema_keeps_connections_and_pending_links(
+    database_url: str,
+) -> None:
+    """A database written by the first release, upgraded by this one: nothing is lost."""
+    store = ConnectionStore(find_database({"DATABASE_URL": database_url}, service_name=None))
+    _OPEN.append(store)
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+    with store.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO connections (name, login_url, instance_url, identity_url, user_id, "
+                "org_id, username, scopes, connected_at, refresh_token, status) VALUES ('acme', "
+                "'https://login.salesforce.com', 'https://acme.my.salesforce.com', 'https://"
+                "login.salesforce.com/id/00D/005', '005xx000001SwiUAAS', '00Dxx0000001gPLEAY', "
+                "'admin@acme.example', 'api', :at, 'sealed', 'connected')"
+            ),
+            {"at": NOW},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO consent_requests (nonce, name, login_url, scopes, redirect_uri, "
+                "code_verifier, expires_at) VALUES ('n1', 'acme', 'https://login.salesforce.com',"
+                " 'api', 'https://svc.example/oauth/callback', 'sealed', :at)"
+            ),
+            {"at": NOW + timedelta(minutes=15)},
+        )
+    store.migrate()  # this release starting up
+    kept = store.get("acme")
+    assert kept is not None
+    assert kept.refresh_token == "sealed"
+    pending = store.take_request("n1")
+    assert pending is not None
+    assert pending.org_id is None  # the new column, empty for rows from before it
 
 
 def test_replace_returns_the_refresh_token_it_replaced(database_url: str) -> None:
@@ -90,10 +131,15 @@ def test_replace_returns_the_refresh_token_it_replaced(database_url: str) -> Non
     assert store.replace(a_connection()) is None
     second = a_connection()
     second.refresh_token = "sealed-second"
-    assert store.replace(second) == "sealed-refresh-token"
+    replaced = store.replace(second)
+    assert replaced is not None
+    assert replaced.refresh_token == "sealed-refresh-token"
+    second = a_connection()
+    second.refresh_token = "sealed-second"
+    replaced = store.replace(second)
+    assert replaced is not None
+    assert replaced.refresh_token == "sealed-second"
     assert [row.refresh_token for row in store.all()] == ["sealed-second"]
-    assert store.delete("acme") is True
-    assert store.delete("acme") is False
 
 
 def test_a_consent_request_is_taken_once_even_by_concurrent_callbacks(database_url: str) -> None:
@@ -164,3 +210,63 @@ def test_an_unreachable_database_stops_start_up_with_one_clear_line() -> None:
     message = str(caught.value)
     assert "cannot be opened or migrated" in message
     assert "s3cr3t-pw" not in message
+
+
+def test_reading_another_connection_does_not_wait_for_a_refresh_in_flight(
+    database_url: str,
+) -> None:
+    store = store_for(database_url)
+    store.replace(a_connection("acme"))
+    store.replace(a_connection("other"))
+    holding, read_done = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def refresh() -> None:
+        with store.locked("acme"):
+            holding.set()
+            read_done.wait(10)  # a refresh in flight until the read is done
+            order.append("refresh done")
+
+    thread = threading.Thread(target=refresh)
+    thread.start()
+    holding.wait(10)
+    assert store.get("other") is not None
+    assert [row.name for row in store.all()] == ["acme", "other"]
+    order.append("read done")
+    read_done.set()
+    thread.join(30)
+    assert order == ["read done", "refresh done"]
+
+
+def test_two_first_connects_under_one_name_never_look_like_an_outage(database_url: str) -> None:
+    store = store_for(database_url)
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def connect(index: int) -> None:
+        row = a_connection("acme")
+        row.refresh_token = f"sealed-{index}"
+        barrier.wait()
+        try:
+            store.replace(row)
+            outcomes.append("stored")
+        except ConnectionConflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=connect, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(outcomes) == 4
+    assert "stored" in outcomes
+    assert len(store.all()) == 1
+
+
+def test_a_schema_newer_than_this_release_stops_start_up_saying_so(database_url: str) -> None:
+    store = store_for(database_url)
+    with store.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(ConfigError) as caught:
+        store.migrate()
+    assert "newer than this release" in str(caught.value)

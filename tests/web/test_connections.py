@@ -21,6 +21,11 @@ from flask.testing import FlaskClient
 from sfdc import checkup
 from sfdc.config import Settings, load_settings
 from sfdc.emulator import running_emulator
+from sfdc.errors import RequestError, SalesforceRefusal
+from sfdc.http import Transport
+from sfdc.orgs.onboarding import resolve_login
+from sfdc.orgs.service import Connections
+from sfdc.orgs.store import ConnectionStore
 from sfdc.web import create_app
 from sfdc.web.extension import CONNECTIONS_KEY
 from tests.conftest import (
@@ -33,6 +38,7 @@ from tests.conftest import (
     KeyPair,
 )
 from tests.emulated import emulator_config, stats
+from tests.fakes import Reply, scripted_session
 from tests.orgs_support import CALLBACK, PERSON, decide, refresh_at, stored_refresh_token
 from tests.web.conftest import AUTH
 
@@ -267,6 +273,7 @@ def test_a_revoked_refresh_token_asks_for_consent_with_a_fresh_link(
     again = web.get("/token", headers=ACME)
     assert again.status_code == 502
     assert stats(org.url)["token_requests"] == asked  # Salesforce is not asked again
+    assert again.json["connect_url"] == body["connect_url"]  # type: ignore[index]  # one link, reused
 
     back = decide(body["connect_url"])  # type: ignore[index]
     assert web.get("/oauth/callback", query_string=back).status_code == 200
@@ -397,3 +404,93 @@ def test_an_empty_connection_header_is_refused_not_taken_for_the_jwt_user(
     answer = web.get("/token", headers={**AUTH, "X-Sfdc-Connection": ""})
     assert answer.status_code == 400
     assert "header is empty" in answer.json["error_description"]  # type: ignore[index]
+
+
+def test_reconnecting_in_another_org_is_refused_unless_replacing(
+    web: FlaskClient, org: Any, keypair: KeyPair, org_settings: Settings
+) -> None:
+    """A leaked reconnect link cannot quietly point a name at another org."""
+    connect(web)
+    first_org = web.get("/connections/acme", headers=AUTH).json["org_id"]  # type: ignore[index]
+    sandbox = emulator_config(
+        keypair,
+        usernames=(PERSON,),
+        consumer_secret=CONSUMER_SECRET,
+        callback_urls=(CALLBACK,),
+        audience="https://test.salesforce.com",  # another org for the emulator
+    )
+    with running_emulator(sandbox) as other:
+        link = web.post("/connections", json={"name": "acme", "login": other.url}, headers=AUTH)
+        back = decide(link.json["connect_url"])  # type: ignore[index]
+        refused = web.get(
+            "/oauth/callback", query_string=back, headers={"Accept": "application/json"}
+        )
+        assert refused.status_code == 409
+        assert refused.json["error"] == "org_mismatch"  # type: ignore[index]
+        assert '"replace": true' in refused.json["hint"]  # type: ignore[index]
+        assert stats(other.url)["refresh_tokens_active"] == 0  # what it granted was revoked
+        kept = web.get("/connections/acme", headers=AUTH).json
+        assert kept["org_id"] == first_org  # type: ignore[index]
+
+        replace = {"name": "acme", "login": other.url, "replace": True}
+        link = web.post("/connections", json=replace, headers=AUTH)
+        back = decide(link.json["connect_url"])  # type: ignore[index]
+        assert web.get("/oauth/callback", query_string=back).status_code == 200
+        moved = web.get("/connections/acme", headers=AUTH).json
+        assert moved["org_id"] != first_org  # type: ignore[index]
+        assert moved["login_url"] == other.url  # type: ignore[index]
+        # The old org's refresh token was revoked where it was issued.
+        assert stats(org.url)["refresh_tokens_active"] == 0
+
+
+def test_a_wrong_consumer_secret_at_the_callback_says_which_setting(
+    org_env: dict[str, str], live_clock: FakeClock
+) -> None:
+    app = new_instance(
+        load_settings({**org_env, "SFDC_CONSUMER_SECRET": "not-the-apps-secret"}), live_clock
+    )
+    web = app.test_client()
+    link = web.post("/connections", json={"name": "acme"}, headers=AUTH).json
+    back = decide(link["connect_url"])  # type: ignore[index]
+    page = web.get("/oauth/callback", query_string=back)
+    assert page.status_code == 502
+    text = page.get_data(as_text=True)
+    assert "invalid_client" in text
+    assert "Consumer Secret" in text
+    assert "not-the-apps-secret" not in text
+
+
+def test_a_login_hours_refusal_keeps_the_connection(
+    web: FlaskClient, org_settings: Settings, live_clock: FakeClock
+) -> None:
+    """Only a refresh token Salesforce calls expired needs consent; other refusals pass."""
+    connect(web)
+    session, _adapter = scripted_session(
+        Reply(
+            400,
+            {"error": "invalid_grant", "error_description": "ip restricted or invalid login hours"},
+        )
+    )
+    elsewhere = Connections(
+        org_settings,
+        ConnectionStore(org_settings.database),  # type: ignore[arg-type]
+        Transport(session, timeout=5),
+        live_clock,
+    )
+    live_clock.advance(timedelta(hours=3))  # the stored access token is no longer fresh
+    try:
+        with pytest.raises(SalesforceRefusal) as caught:
+            elsewhere.refresher.refresh("acme", frozenset())
+    finally:
+        elsewhere.store.dispose()
+    assert caught.value.code == "invalid_grant"
+    assert "Login IP Ranges" in caught.value.hint
+    assert web.get("/connections/acme", headers=AUTH).json["status"] == "connected"  # type: ignore[index]
+
+
+def test_a_loopback_login_is_refused_when_the_service_is_not_local() -> None:
+    with pytest.raises(RequestError):
+        resolve_login("http://127.0.0.1:9999", "https://login.salesforce.com", allow_loopback=False)
+    assert (
+        resolve_login("http://127.0.0.1:9999", "x", allow_loopback=True) == "http://127.0.0.1:9999"
+    )

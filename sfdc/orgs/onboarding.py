@@ -1,0 +1,326 @@
+"""Connecting an org: the connect link, and the callback that redeems it.
+
+- ``link`` makes the authorize URL for a named connection: consumer key, our
+  callback, the scopes, a signed single-use ``state`` and a PKCE challenge.
+  The verifier and the redirect URI wait in the database. Reconnecting an
+  existing connection is pinned to its org unless the caller asks to
+  ``replace`` it, so a leaked link cannot quietly point a name elsewhere.
+- ``complete`` is the callback: it takes the state's pending request (once),
+  redeems the code with the consumer secret and the verifier, tests the new
+  token through the identity URL, and stores the connection. If anything
+  fails after Salesforce issued a refresh token, that token is revoked, since
+  Salesforce keeps only five per user and app. A replaced connection's old
+  refresh token is revoked at the host that issued it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from sfdc import connection
+from sfdc.config import Settings, login_url
+from sfdc.errors import RequestError, SalesforceRefusal, SfdcError, UpstreamError
+from sfdc.exchange import Exchange
+from sfdc.flow import learn_expiry
+from sfdc.hosts import is_loopback, is_salesforce_host
+from sfdc.http import Transport
+from sfdc.oauth import AUTHORIZE_PATH, OAuthClient, TokenResponse
+from sfdc.orgs.consent import StateSigner, pkce_pair, state_error
+from sfdc.orgs.records import CONNECTED, check_name, describe
+from sfdc.orgs.schema import ConnectionRow, ConsentRequestRow
+from sfdc.orgs.store import ConnectionStore
+from sfdc.orgs.vault import Vault
+from sfdc.refusals import grant_refusal
+from sfdc.tokens import Token, token_from_response
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SCOPES = "api refresh_token"
+LOGIN_ALIASES = {
+    "production": "https://login.salesforce.com",
+    "sandbox": "https://test.salesforce.com",
+}
+
+
+def resolve_login(raw: str | None, default: str, *, allow_loopback: bool) -> str:
+    """'production', 'sandbox' or a My Domain URL; loopback only beside a local emulator."""
+    if not raw:
+        return default
+    hint = (
+        "Use 'production', 'sandbox', or your org's My Domain URL "
+        "(https://MyDomain.my.salesforce.com)."
+    )
+    candidate = LOGIN_ALIASES.get(raw.strip().lower(), raw)
+    try:
+        url = login_url(candidate)
+    except SfdcError:
+        raise RequestError(
+            f"login '{raw[:100]}' is not 'production', 'sandbox' or an https login URL.",
+            hint=hint,
+        ) from None
+    host = urlsplit(url).hostname or ""
+    if not (is_salesforce_host(host) or (allow_loopback and is_loopback(host))):
+        raise RequestError(f"login '{raw[:100]}' is not a Salesforce login host.", hint=hint)
+    return url
+
+
+@dataclass(frozen=True)
+class ConnectLink:
+    name: str
+    url: str
+    login_url: str
+    scopes: str
+    callback_url: str
+    expires_at: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "connect_url": self.url,
+            "login_url": self.login_url,
+            "scopes": self.scopes,
+            "callback_url": self.callback_url,
+            "expires_at": self.expires_at.isoformat(),
+        }
+
+
+class _One:
+    """The new token as a token source, for the connection test."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        self.exchange = exchange
+
+    def current(self) -> Exchange:
+        return self.exchange
+
+    def rejected(self, exchange: Exchange) -> bool:
+        return False
+
+
+@dataclass
+class Onboarding:
+    settings: Settings
+    consumer_secret: str
+    store: ConnectionStore
+    vault: Vault
+    signer: StateSigner
+    transport: Transport
+    clock: Callable[[], datetime]
+
+    def link(
+        self,
+        name: str,
+        *,
+        callback_url: str,
+        login: str | None = None,
+        scopes: str | None = None,
+        replace: bool = False,
+    ) -> ConnectLink:
+        check_name(name)
+        existing = self.store.get(name)
+        login = resolve_login(
+            login,
+            existing.login_url if existing else self.settings.login_url,
+            allow_loopback=self.settings.login_is_loopback,
+        )
+        scopes = " ".join((scopes or DEFAULT_SCOPES).split())
+        now = self.clock()
+        state, nonce, expires_at = self.signer.issue(now)
+        verifier, challenge = pkce_pair()
+        self.store.add_request(
+            ConsentRequestRow(
+                nonce=nonce,
+                name=name,
+                login_url=login,
+                scopes=scopes,
+                redirect_uri=callback_url,
+                code_verifier=self.vault.seal(verifier, name=nonce, purpose="code_verifier"),
+                expires_at=expires_at,
+                org_id=existing.org_id if existing is not None and not replace else None,
+            ),
+            now,
+        )
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": self.settings.consumer_key,
+                "redirect_uri": callback_url,
+                "scope": scopes,
+                "state": state,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+            }
+        )
+        log.info("connect link issued for connection %s at %s", name, login)
+        url = f"{login}{AUTHORIZE_PATH}?{query}"
+        return ConnectLink(name, url, login, scopes, callback_url, expires_at)
+
+    def complete(
+        self,
+        *,
+        state: str | None,
+        code: str | None,
+        error: str | None = None,
+        error_description: str | None = None,
+    ) -> tuple[dict[str, Any], ConnectionRow | None]:
+        """(the stored connection, the row it replaced), or the error saying why not."""
+        now = self.clock()
+        if not state:
+            raise state_error("invalid_state", "The callback carries no state; nothing was stored.")
+        nonce = self.signer.nonce(state, now)
+        pending = self.store.take_request(nonce)
+        if pending is None:
+            raise state_error(
+                "state_used", "This connect link was already used; nothing more was stored."
+            )
+        if now >= pending.expires_at:
+            raise state_error("state_expired", "This connect link has expired; nothing was stored.")
+        if error:
+            raise _declined(pending.name, error, error_description or "")
+        if not code:
+            raise RequestError(
+                "Salesforce sent the browser back without a code; nothing was stored.",
+                hint="Open a new connect link; if it happens again, check the connected app's "
+                "OAuth settings.",
+            )
+        verifier = self.vault.open(pending.code_verifier, name=nonce, purpose="code_verifier")
+        if verifier is None:
+            raise state_error(
+                "state_unreadable",
+                "This connect link was sealed with an encryption key this service no longer "
+                "holds; nothing was stored.",
+            )
+        client = OAuthClient(pending.login_url, self.transport)
+        try:
+            response = client.authorization_code(
+                code,
+                client_id=self.settings.consumer_key,
+                client_secret=self.consumer_secret,
+                redirect_uri=pending.redirect_uri,
+                verifier=verifier,
+            )
+        except SalesforceRefusal as exc:
+            raise grant_refusal(
+                exc.code, exc.description, upstream_status=exc.upstream_status, grant="code"
+            ) from None
+        try:
+            row = self._connected(pending, response, client)
+            replaced = self.store.replace(row)
+        except SfdcError as exc:
+            self._abandon(pending.login_url, response)
+            exc.retryable = False  # the code is spent: only a new link can help
+            raise
+        log.info(
+            "connection %s stored: %s in org %s at %s",
+            row.name,
+            row.username,
+            row.org_id,
+            row.instance_url,
+        )
+        if replaced is not None:
+            self._revoke_replaced(replaced)
+        return describe(row), replaced
+
+    def _connected(
+        self, pending: ConsentRequestRow, response: TokenResponse, client: OAuthClient
+    ) -> ConnectionRow:
+        now = self.clock()
+        name = pending.name
+        refresh_token = response.body.get("refresh_token")
+        if not isinstance(refresh_token, str) or not refresh_token:
+            raise UpstreamError(
+                f"Salesforce granted '{name}' no refresh token; nothing was stored.",
+                hint="Add 'Perform requests at any time (refresh_token, offline_access)' to the "
+                "connected app's OAuth scopes, keep refresh_token in the requested scopes, and "
+                "connect again.",
+                code="no_refresh_token",
+            )
+        allow_loopback = is_loopback(urlsplit(pending.login_url).hostname or "")
+        token = token_from_response(response.body, received_at=now, allow_loopback=allow_loopback)
+        report = connection.check(_One(Exchange(token, None, response)), self.transport, self.clock)
+        org_id = str(report["org"]["id"] or "")
+        if pending.org_id and org_id[:15] != pending.org_id[:15]:
+            raise RequestError(
+                f"This link reconnects '{name}', which belongs to org {pending.org_id}, but the "
+                f"person approved in org {org_id}; nothing was stored.",
+                hint=f"Log in to org {pending.org_id} to reconnect it. To point '{name}' at "
+                'another org, ask for a link with "replace": true, or use another name.',
+                code="org_mismatch",
+                status=409,
+            )
+        return ConnectionRow(
+            name=name,
+            login_url=pending.login_url,
+            instance_url=token.instance_url,
+            identity_url=token.id,
+            user_id=str(report["user"]["id"] or ""),
+            org_id=org_id,
+            username=str(report["user"]["username"] or ""),
+            scopes=token.scope or pending.scopes,
+            connected_at=now,
+            refresh_token=self.vault.seal(refresh_token, name=name, purpose="refresh_token"),
+            status=CONNECTED,
+            status_reason=None,
+            access_token=self.vault.seal(token.access_token, name=name, purpose="access_token"),
+            access_issued_at=token.issued_at,
+            access_expires_at=self._expiry(token, client, now),
+            refreshed_at=now,
+        )
+
+    def _expiry(self, token: Token, client: OAuthClient, now: datetime) -> datetime:
+        return learn_expiry(token, received=now, client=client, settings=self.settings)
+
+    def _abandon(self, login: str, response: TokenResponse) -> None:
+        """Revoke what Salesforce granted for a connection that will not be stored."""
+        granted = response.body.get("refresh_token") or response.body.get("access_token")
+        if isinstance(granted, str) and granted:
+            _revoke(login, granted, self.transport, "the token granted for an unstored connection")
+
+    def _revoke_replaced(self, old: ConnectionRow) -> None:
+        token = self.vault.open(old.refresh_token, name=old.name, purpose="refresh_token")
+        if token is None:
+            log.warning(
+                "the refresh token replaced on %s could not be opened, so it was not revoked; "
+                "revoke it in Setup > Connected Apps OAuth Usage",
+                old.name,
+            )
+            return
+        _revoke(old.login_url, token, self.transport, f"the refresh token replaced on {old.name}")
+
+
+def _revoke(login: str, token: str, transport: Transport, what: str) -> None:
+    """Best effort: a failure is logged with what to do, never raised."""
+    try:
+        if not OAuthClient(login, transport).revoke(token):
+            log.info("%s was already invalid at %s", what, login)
+    except SfdcError as exc:
+        log.warning(
+            "could not revoke %s at %s (%s); revoke it in Setup > Connected Apps OAuth Usage",
+            what,
+            login,
+            exc.code,
+        )
+
+
+def _declined(name: str, error: str, description: str) -> SfdcError:
+    if error in ("access_denied", "access-denied"):
+        return RequestError(
+            f"Connecting '{name}' was declined at Salesforce ({description or error}); "
+            "nothing was stored.",
+            hint="If that was a mistake, ask for a new connect link and choose Allow.",
+            code="access_denied",
+            status=403,
+        )
+    return SalesforceRefusal(
+        error,
+        f"Salesforce refused to connect '{name}': {description or error}. Nothing was stored.",
+        hint="Check the connected app: its Callback URL must be this service's /oauth/callback, "
+        "and its OAuth scopes must include the requested ones (api, refresh_token).",
+        retryable=False,
+        upstream_status=302,
+    )
