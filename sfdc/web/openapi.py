@@ -534,10 +534,10 @@ _CONNECTION_HEADER: Json = {
     "name": "X-Sfdc-Connection",
     "in": "header",
     "required": False,
-    "description": "The stored connection (see `/connections`) to act as; without it (or "
-    "blank), the service's own JWT connection. A name that is not a connection name is "
-    "refused with 400 `invalid_request`.",
-    "schema": {"type": "string"},
+    "description": "The stored connection (see `/connections`) to act as; without it, the "
+    "service's own JWT connection. An empty header, or a name that is not a connection name, "
+    "is refused with 400 `invalid_request`.",
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"},
     "examples": {"connection": {"value": "acme-prod"}},
 }
 
