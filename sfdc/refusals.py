@@ -145,6 +145,7 @@ _WEB_SERVER: dict[str, Advice] = {
         "the app there, or connect through the org that owns it."
     ),
 }
+_LOGIN_HOURS = frozenset({"ip restricted or invalid login hours"})
 _REFRESH: dict[str, Advice] = {
     "inactive_user": Advice(
         "The connection's user is frozen or deactivated: reactivate it, or connect again as "
@@ -161,12 +162,26 @@ _REFRESH: dict[str, Advice] = {
 }
 
 
+_WEB_SERVER_OTHER = Advice(
+    "Salesforce refused to redeem the authorization code. Check the connected app's OAuth "
+    "settings (Callback URL, scopes, Require Secret), then ask for a new connect link."
+)
+_REFRESH_OTHER = Advice(
+    "Salesforce refused the connection's refresh token request. If the user or the app's "
+    "policies changed in Salesforce, connect it again (POST /connections)."
+)
+
+
 def grant_refusal(
     error: str, description: str, *, upstream_status: int, grant: str
 ) -> SalesforceRefusal:
     """A refusal of the authorization-code (``grant="code"``) or refresh-token grant."""
-    table = _WEB_SERVER if grant == "code" else _REFRESH
-    advice = table.get(error) or advise(error, description)
+    if grant == "code":
+        advice = _WEB_SERVER.get(error, _WEB_SERVER_OTHER)
+    elif error == "invalid_grant" and description.strip().lower() in _LOGIN_HOURS:
+        advice = _IP
+    else:
+        advice = _REFRESH.get(error, _REFRESH_OTHER)
     return SalesforceRefusal(
         error,
         description or f"Salesforce refused the request ({error}).",

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -77,6 +77,7 @@ class ConnectLink:
     scopes: str
     callback_url: str
     expires_at: datetime
+    nonce: str = field(repr=False, default="")  # its pending request's key
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -141,7 +142,7 @@ class Onboarding:
                 redirect_uri=callback_url,
                 code_verifier=self.vault.seal(verifier, name=nonce, purpose="code_verifier"),
                 expires_at=expires_at,
-                org_id=existing.org_id if existing is not None and not replace else None,
+                replace_org=replace,
             ),
             now,
         )
@@ -158,7 +159,7 @@ class Onboarding:
         )
         log.info("connect link issued for connection %s at %s", name, login)
         url = f"{login}{AUTHORIZE_PATH}?{query}"
-        return ConnectLink(name, url, login, scopes, callback_url, expires_at)
+        return ConnectLink(name, url, login, scopes, callback_url, expires_at, nonce)
 
     def complete(
         self,
@@ -208,12 +209,15 @@ class Onboarding:
             raise grant_refusal(
                 exc.code, exc.description, upstream_status=exc.upstream_status, grant="code"
             ) from None
+        except SfdcError as exc:
+            raise _spent(exc) from None
         try:
             row = self._connected(pending, response, client)
-            replaced = self.store.replace(row)
-        except SfdcError as exc:
+            replaced = self.store.replace(row, other_org=pending.replace_org)
+        except Exception as exc:
             self._abandon(pending.login_url, response)
-            exc.retryable = False  # the code is spent: only a new link can help
+            if isinstance(exc, SfdcError):
+                _spent(exc)
             raise
         log.info(
             "connection %s stored: %s in org %s at %s",
@@ -244,15 +248,6 @@ class Onboarding:
         token = token_from_response(response.body, received_at=now, allow_loopback=allow_loopback)
         report = connection.check(_One(Exchange(token, None, response)), self.transport, self.clock)
         org_id = str(report["org"]["id"] or "")
-        if pending.org_id and org_id[:15] != pending.org_id[:15]:
-            raise RequestError(
-                f"This link reconnects '{name}', which belongs to org {pending.org_id}, but the "
-                f"person approved in org {org_id}; nothing was stored.",
-                hint=f"Log in to org {pending.org_id} to reconnect it. To point '{name}' at "
-                'another org, ask for a link with "replace": true, or use another name.',
-                code="org_mismatch",
-                status=409,
-            )
         return ConnectionRow(
             name=name,
             login_url=pending.login_url,
@@ -305,6 +300,14 @@ def _revoke(login: str, token: str, transport: Transport, what: str) -> None:
             login,
             exc.code,
         )
+
+
+def _spent(exc: SfdcError) -> SfdcError:
+    """The link's state was taken and the code spent: retrying the callback cannot help."""
+    if exc.retryable:
+        exc.retryable = False
+        exc.hint = f"{exc.hint} This connect link is used up: ask for a new one when that is fixed."
+    return exc
 
 
 def _declined(name: str, error: str, description: str) -> SfdcError:

@@ -40,6 +40,7 @@ class ConsentRequired(UpstreamError):
             hint=f"Connect it again: {CONNECT_HINT}",
         )
         self.connection = name
+        self.reason = reason
 
 
 def check_name(name: str) -> str:

@@ -163,21 +163,23 @@ class ConnectionTokens:
         self._refresher = refresher
         self._lock = threading.Lock()
         self._rejected: set[str] = set()
-        self._consent: ConsentRequired | None = None
+        # Why Salesforce refused the refresh token, once it has; a fresh error is raised
+        # per call (one shared exception would grow its traceback on every raise).
+        self._consent_reason: str | None = None
         if row.status != CONNECTED:
-            self._consent = ConsentRequired(row.name, row.status_reason or "refused")
+            self._consent_reason = row.status_reason or "refused"
         self.provider = TokenProvider(self._mint, clock=refresher.clock)
 
     def current(self) -> Exchange:
-        consent = self._consent
-        if consent is not None:
-            raise consent
+        reason = self._consent_reason
+        if reason is not None:
+            raise ConsentRequired(self.name, reason)
         return self.provider.get()
 
     def needs_consent(self, reason: str) -> None:
         """Another process found the refresh token refused: stop asking Salesforce."""
-        if self._consent is None:
-            self._consent = ConsentRequired(self.name, reason)
+        if self._consent_reason is None:
+            self._consent_reason = reason
 
     def rejected(self, exchange: Exchange) -> bool:
         with self._lock:
@@ -191,5 +193,5 @@ class ConnectionTokens:
             return self._refresher.refresh(self.name, rejected)
         except ConsentRequired as exc:
             # Before the provider's cool-down turns it into a plain error without the link.
-            self._consent = exc
+            self._consent_reason = exc.reason
             raise

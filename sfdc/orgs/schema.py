@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, String, Text
+from sqlalchemy import Boolean, DateTime, Dialect, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -71,5 +71,5 @@ class ConsentRequestRow(Base):
     redirect_uri: Mapped[str] = mapped_column(Text)
     code_verifier: Mapped[str] = mapped_column(Text)  # sealed
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-    # Reconnecting an existing connection must stay in its org unless the link said otherwise.
-    org_id: Mapped[str | None] = mapped_column(String(18))
+    # Whether the approval may move an existing connection to another org.
+    replace_org: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)

@@ -91,6 +91,7 @@ class Connections:
             cached is not None
             and cached.callback_url == callback_url
             and cached.expires_at - now > LINK_REUSE_MARGIN
+            and self.store.has_request(cached.nonce)  # not opened yet, here or elsewhere
         ):
             return cached
         link = self.onboarding.link(name, callback_url=callback_url)

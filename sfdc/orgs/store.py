@@ -84,6 +84,19 @@ class ConnectionConflict(RequestError):
     status = 409
 
 
+class OrgMismatch(RequestError):
+    code = "org_mismatch"
+    status = 409
+
+    def __init__(self, name: str, stored_org: str, approved_org: str) -> None:
+        super().__init__(
+            f"Connection '{name}' belongs to org {stored_org}, but the person approved in org "
+            f"{approved_org}; nothing was stored.",
+            hint=f"Log in to org {stored_org} to reconnect it. To point '{name}' at another "
+            'org, ask for a link with "replace": true, or use another name.',
+        )
+
+
 class ConnectionStore:
     def __init__(self, binding: DatabaseBinding) -> None:
         self.binding = binding
@@ -195,20 +208,35 @@ class ConnectionStore:
         with self.session() as session:
             return list(session.scalars(select(ConnectionRow).order_by(ConnectionRow.name)))
 
-    def replace(self, row: ConnectionRow) -> ConnectionRow | None:
-        """Store ``row`` under its name; the row it replaced, if any (to revoke its token)."""
+    def replace(self, row: ConnectionRow, *, other_org: bool) -> ConnectionRow | None:
+        """Store ``row`` under its name; a copy of the row it replaced, if any (to revoke its
+        token). Without ``other_org`` an existing connection stays in its org.
+
+        The row is updated in place, never deleted and re-inserted, so a refresh or delete
+        waiting on its lock finds it afterwards.
+        """
         with self.locked(row.name) as (session, old):
-            if old is not None:
-                session.delete(old)
-                session.flush()
-            session.add(row)
-            return old
+            if old is None:
+                session.add(row)
+                return None
+            if not other_org and old.org_id[:15] != row.org_id[:15]:  # 15- or 18-char ids
+                raise OrgMismatch(row.name, old.org_id, row.org_id)
+            replaced = ConnectionRow(
+                **{c.key: getattr(old, c.key) for c in ConnectionRow.__table__.columns}
+            )
+            for column in ConnectionRow.__table__.columns:
+                setattr(old, column.key, getattr(row, column.key))
+            return replaced
 
     def add_request(self, request: ConsentRequestRow, now: datetime) -> None:
         with self.session(write=True) as session:
             # Abandoned links pile up otherwise; each new one sweeps the expired.
             session.execute(delete(ConsentRequestRow).where(ConsentRequestRow.expires_at < now))
             session.add(request)
+
+    def has_request(self, nonce: str) -> bool:
+        with self.session() as session:
+            return session.get(ConsentRequestRow, nonce) is not None
 
     def take_request(self, nonce: str) -> ConsentRequestRow | None:
         """The pending request for ``nonce``, removed: only one caller ever gets it."""

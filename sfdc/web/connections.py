@@ -63,6 +63,16 @@ def _text(document: dict[str, Any], key: str) -> str | None:
     return value
 
 
+def _flag(value: Any, key: str) -> bool:
+    """A JSON boolean, or a form's true/false/1/0/on/off."""
+    if isinstance(value, bool):
+        return value
+    words = {"true": True, "1": True, "on": True, "false": False, "0": False, "off": False}
+    if isinstance(value, str) and value.strip().lower() in words:
+        return words[value.strip().lower()]
+    raise RequestError(f"'{key}' must be true or false.", hint="See GET /openapi.json.")
+
+
 @bp.post("/connections")
 def connect() -> tuple[dict[str, Any], int]:
     _authorized()
@@ -73,9 +83,7 @@ def connect() -> tuple[dict[str, Any], int]:
             "A connect link needs the connection's name.",
             hint='Send {"name": "acme"}; add "login": "sandbox" or a My Domain URL if needed.',
         )
-    replace = document.get("replace", False)
-    if not isinstance(replace, bool):
-        replace = str(replace).lower() in ("1", "true", "yes")
+    replace = _flag(document.get("replace", False), "replace")
     link = connections().connect_link(
         name,
         callback_url=callback_url(),

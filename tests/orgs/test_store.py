@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sfdc.database_binding import find_database
 from sfdc.errors import ConfigError
 from sfdc.orgs.schema import Base, ConnectionRow, ConsentRequestRow
-from sfdc.orgs.store import MIGRATIONS, ConnectionConflict, ConnectionStore
+from sfdc.orgs.store import MIGRATIONS, ConnectionConflict, ConnectionStore, OrgMismatch
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -76,7 +76,7 @@ def test_migrations_describe_exactly_the_models(database_url: str) -> None:
 
 def test_migrating_again_keeps_stored_connections(database_url: str) -> None:
     store = store_for(database_url)
-    store.replace(a_connection())
+    store.replace(a_connection(), other_org=False)
     store_for(database_url)  # the next release starting up
     kept = store.get("acme")
     assert kept is not None
@@ -123,20 +123,20 @@ def test_upgrading_from_the_first_schema_keeps_connections_and_pending_links(
     assert kept.refresh_token == "sealed"
     pending = store.take_request("n1")
     assert pending is not None
-    assert pending.org_id is None  # the new column, empty for rows from before it
+    assert pending.replace_org is False  # the new column, false for rows from before it
 
 
 def test_replace_returns_the_refresh_token_it_replaced(database_url: str) -> None:
     store = store_for(database_url)
-    assert store.replace(a_connection()) is None
+    assert store.replace(a_connection(), other_org=False) is None
     second = a_connection()
     second.refresh_token = "sealed-second"
-    replaced = store.replace(second)
+    replaced = store.replace(second, other_org=False)
     assert replaced is not None
     assert replaced.refresh_token == "sealed-refresh-token"
     second = a_connection()
     second.refresh_token = "sealed-second"
-    replaced = store.replace(second)
+    replaced = store.replace(second, other_org=False)
     assert replaced is not None
     assert replaced.refresh_token == "sealed-second"
     assert [row.refresh_token for row in store.all()] == ["sealed-second"]
@@ -173,7 +173,7 @@ def test_expired_consent_requests_are_swept_by_the_next_one(database_url: str) -
 
 def test_the_row_lock_makes_a_second_refresher_wait_for_the_first(database_url: str) -> None:
     store = store_for(database_url)
-    store.replace(a_connection())
+    store.replace(a_connection(), other_org=False)
     order: list[str] = []
     first_holds = threading.Event()
 
@@ -216,8 +216,8 @@ def test_reading_another_connection_does_not_wait_for_a_refresh_in_flight(
     database_url: str,
 ) -> None:
     store = store_for(database_url)
-    store.replace(a_connection("acme"))
-    store.replace(a_connection("other"))
+    store.replace(a_connection("acme"), other_org=False)
+    store.replace(a_connection("other"), other_org=False)
     holding, read_done = threading.Event(), threading.Event()
     order: list[str] = []
 
@@ -248,7 +248,7 @@ def test_two_first_connects_under_one_name_never_look_like_an_outage(database_ur
         row.refresh_token = f"sealed-{index}"
         barrier.wait()
         try:
-            store.replace(row)
+            store.replace(row, other_org=False)
             outcomes.append("stored")
         except ConnectionConflict:
             outcomes.append("conflict")
@@ -270,3 +270,62 @@ def test_a_schema_newer_than_this_release_stops_start_up_saying_so(database_url:
     with pytest.raises(ConfigError) as caught:
         store.migrate()
     assert "newer than this release" in str(caught.value)
+
+
+def test_a_reconnect_from_another_org_is_refused_unless_moving_is_allowed(
+    database_url: str,
+) -> None:
+    store = store_for(database_url)
+    store.replace(a_connection(), other_org=False)
+    elsewhere = a_connection()
+    elsewhere.org_id = "00Dxx0000002hQMEAY"
+    with pytest.raises(OrgMismatch) as caught:
+        store.replace(elsewhere, other_org=False)
+    assert '"replace": true' in caught.value.hint
+    same_org_18_vs_15 = a_connection()
+    same_org_18_vs_15.org_id = "00Dxx0000001gPL"
+    assert store.replace(same_org_18_vs_15, other_org=False) is not None
+    moved = a_connection()
+    moved.org_id = "00Dxx0000002hQMEAY"
+    assert store.replace(moved, other_org=True) is not None
+    kept = store.get("acme")
+    assert kept is not None
+    assert kept.org_id == "00Dxx0000002hQMEAY"
+
+
+def test_a_writer_waiting_on_the_lock_still_finds_a_replaced_row(database_url: str) -> None:
+    """Replacing updates the row in place, so a refresh or delete queued behind it finds it.
+
+    (Deleting and re-inserting would leave a PostgreSQL ``FOR UPDATE`` waiter with nothing.)
+    """
+    store = store_for(database_url)
+    store.replace(a_connection(), other_org=False)
+    holding, release = threading.Event(), threading.Event()
+    found: list[str | None] = []
+
+    def refresh_in_flight() -> None:
+        with store.locked("acme"):
+            holding.set()
+            release.wait(10)
+
+    def reconnect() -> None:
+        again = a_connection()
+        again.refresh_token = "sealed-reconnected"
+        store.replace(again, other_org=False)
+
+    def delete_waiting() -> None:
+        with store.locked("acme") as (_session, row):
+            found.append(row.refresh_token if row is not None else None)
+
+    first = threading.Thread(target=refresh_in_flight)
+    first.start()
+    holding.wait(10)
+    queued = [threading.Thread(target=reconnect), threading.Thread(target=delete_waiting)]
+    for thread in queued:
+        thread.start()
+        threading.Event().wait(0.2)  # queue them in this order behind the lock
+    release.set()
+    for thread in [first, *queued]:
+        thread.join(30)
+    assert len(found) == 1
+    assert found[0] is not None

@@ -494,3 +494,41 @@ def test_a_loopback_login_is_refused_when_the_service_is_not_local() -> None:
     assert (
         resolve_login("http://127.0.0.1:9999", "x", allow_loopback=True) == "http://127.0.0.1:9999"
     )
+
+
+def test_a_link_issued_before_the_name_existed_cannot_move_it_later(
+    web: FlaskClient, keypair: KeyPair
+) -> None:
+    sandbox = emulator_config(
+        keypair,
+        usernames=(PERSON,),
+        consumer_secret=CONSUMER_SECRET,
+        callback_urls=(CALLBACK,),
+        audience="https://test.salesforce.com",
+    )
+    with running_emulator(sandbox) as other:
+        early = web.post("/connections", json={"name": "acme", "login": other.url}, headers=AUTH)
+        connect(web)  # meanwhile, acme is connected in the first org
+        back = decide(early.json["connect_url"])  # type: ignore[index]
+        late = web.get("/oauth/callback", query_string=back, headers={"Accept": "application/json"})
+        assert late.status_code == 409
+        assert late.json["error"] == "org_mismatch"  # type: ignore[index]
+        assert stats(other.url)["refresh_tokens_active"] == 0
+
+
+def test_a_spent_consent_link_is_not_handed_out_again(web: FlaskClient, org: Any) -> None:
+    connect(web)
+    requests.post(f"{org.url}/_emulator/refresh-tokens/revoke", timeout=5).raise_for_status()
+    first = web.get(QUERY, headers=ACME).json["connect_url"]  # type: ignore[index]
+    back = decide(first, decision="deny")  # the person opened it, and declined
+    assert web.get("/oauth/callback", query_string=back).status_code == 403
+    second = web.get(QUERY, headers=ACME).json["connect_url"]  # type: ignore[index]
+    assert second != first
+    assert web.get("/oauth/callback", query_string=decide(second)).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["maybe", 2, None, [True]])
+def test_replace_must_be_true_or_false(web: FlaskClient, value: object) -> None:
+    answer = web.post("/connections", json={"name": "acme", "replace": value}, headers=AUTH)
+    assert answer.status_code == 400
+    assert "'replace' must be true or false" in answer.json["error_description"]  # type: ignore[index]

@@ -1,4 +1,4 @@
-"""Consent requests remember the org a reconnect must stay in.
+"""Consent requests say whether they may move an existing connection to another org.
 
 Revision ID: 0002
 Revises: 0001
@@ -18,9 +18,11 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("consent_requests") as batch:
-        batch.add_column(sa.Column("org_id", sa.String(18), nullable=True))
+        batch.add_column(
+            sa.Column("replace_org", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("consent_requests") as batch:
-        batch.drop_column("org_id")
+        batch.drop_column("replace_org")
