@@ -22,7 +22,7 @@ class UnknownConnection(RequestError):
     def __init__(self, name: str) -> None:
         super().__init__(
             f"There is no connection named '{name}'.",
-            hint="List them with GET /connections (names are case-sensitive); " + CONNECT_HINT,
+            hint="List them with GET /connections (names are case-sensitive). " + CONNECT_HINT,
         )
 
 
