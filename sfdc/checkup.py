@@ -23,7 +23,6 @@ from sfdc import connection
 from sfdc.config import Settings, load_settings
 from sfdc.connections import new_session
 from sfdc.errors import SfdcError
-from sfdc.exchange import Exchange
 from sfdc.flow import JwtBearerFlow, utc_now
 from sfdc.http import Transport
 from sfdc.oauth import OAuthClient
@@ -108,19 +107,6 @@ def _stored(settings: Settings) -> Step | None:
     return Step("stored orgs", True, f"{len(rows)}" + (f": {listed}" if rows else ""))
 
 
-class _One:
-    """A token source holding one exchange: the check reports, it does not re-authenticate."""
-
-    def __init__(self, exchange: Exchange) -> None:
-        self.exchange = exchange
-
-    def current(self) -> Exchange:
-        return self.exchange
-
-    def rejected(self, exchange: Exchange) -> bool:
-        return False
-
-
 def run(
     environ: Mapping[str, str] | None = None,
     *,
@@ -157,7 +143,7 @@ def run(
         )
     )
     try:
-        report = connection.check(_One(exchange), transport, clock)
+        report = connection.check(connection.OneToken(exchange), transport, clock)
     except SfdcError as exc:
         return [*steps, Step("identity", False, f"{exc.code}: {exc.one_line()}")]
     return [*steps, Step("identity", True, str(report["message"]))]

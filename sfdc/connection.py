@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sfdc.errors import UpstreamError, UpstreamProtocolError
+from sfdc.exchange import Exchange
 from sfdc.http import Transport
 from sfdc.session import TokenSource, is_session_rejection
 
@@ -28,6 +29,20 @@ _HINTS = {
     "connected app.",
     "Inactive": "The user or org is inactive: reactivate the integration user.",
 }
+
+
+class OneToken:
+    """A token source holding one exchange, for testing a token just obtained: nothing to
+    re-authenticate with, so a refusal is reported as it is."""
+
+    def __init__(self, exchange: Exchange) -> None:
+        self.exchange = exchange
+
+    def current(self) -> Exchange:
+        return self.exchange
+
+    def rejected(self, exchange: Exchange) -> bool:
+        return False
 
 
 def _refusal(status: int, body: bytes) -> UpstreamError:

@@ -106,9 +106,11 @@ def advise(error: str, description: str) -> Advice:
     return _BY_ERROR.get(error, _UNKNOWN)
 
 
-def refusal(error: str, description: str, *, upstream_status: int) -> SalesforceRefusal:
+def refusal(
+    error: str, description: str, *, upstream_status: int, advice: Advice | None = None
+) -> SalesforceRefusal:
     """Salesforce's refusal as our error, keeping its own code and description."""
-    advice = advise(error, description)
+    advice = advice or advise(error, description)
     return SalesforceRefusal(
         error,
         description or f"Salesforce refused the request ({error}).",
@@ -182,10 +184,4 @@ def grant_refusal(
         advice = _IP
     else:
         advice = _REFRESH.get(error, _REFRESH_OTHER)
-    return SalesforceRefusal(
-        error,
-        description or f"Salesforce refused the request ({error}).",
-        hint=advice.hint,
-        retryable=advice.retryable,
-        upstream_status=upstream_status,
-    )
+    return refusal(error, description, upstream_status=upstream_status, advice=advice)

@@ -90,19 +90,6 @@ class ConnectLink:
         }
 
 
-class _One:
-    """The new token as a token source, for the connection test."""
-
-    def __init__(self, exchange: Exchange) -> None:
-        self.exchange = exchange
-
-    def current(self) -> Exchange:
-        return self.exchange
-
-    def rejected(self, exchange: Exchange) -> bool:
-        return False
-
-
 @dataclass
 class Onboarding:
     settings: Settings
@@ -246,7 +233,9 @@ class Onboarding:
             )
         allow_loopback = is_loopback(urlsplit(pending.login_url).hostname or "")
         token = token_from_response(response.body, received_at=now, allow_loopback=allow_loopback)
-        report = connection.check(_One(Exchange(token, None, response)), self.transport, self.clock)
+        report = connection.check(
+            connection.OneToken(Exchange(token, None, response)), self.transport, self.clock
+        )
         org_id = str(report["org"]["id"] or "")
         return ConnectionRow(
             name=name,
