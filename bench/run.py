@@ -228,6 +228,25 @@ def _ratio(port: int, path: str, headers: dict[str, str]) -> tuple[float, float,
     return statistics.median(ratios), measured, health
 
 
+def _all_at_once(port: int, path: str, headers: dict[str, str], count: int = 200) -> list[int]:
+    """Statuses of ``count`` GETs released together, each on its own connection."""
+    barrier = threading.Barrier(count)
+    statuses: list[int] = []
+
+    def call() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        barrier.wait()
+        connection.request("GET", path, headers=headers)
+        statuses.append(connection.getresponse().status)
+
+    threads = [threading.Thread(target=call) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(90)
+    return statuses
+
+
 def bench_root_vs_healthz(pair: Any) -> None:
     with _emulator(pair) as emulator, served(emulator.url, pair, workers=2) as port:
         ratio, root, health = _ratio(port, "/", {})
@@ -248,20 +267,7 @@ def bench_shared_cache(pair: Any) -> None:
                 emulator.url, pair, workers=4, REDIS_URL=SHARED_URL, SFDC_CACHE_PREFIX=prefix
             ) as port,
         ):
-            barrier = threading.Barrier(200)
-            statuses: list[int] = []
-
-            def cold() -> None:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                barrier.wait()
-                connection.request("GET", "/token", headers=auth)
-                statuses.append(connection.getresponse().status)
-
-            threads = [threading.Thread(target=cold) for _ in range(200)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(90)
+            statuses = _all_at_once(port, "/token", auth)
             print(
                 f"cold start: 200 concurrent /token across 4 workers -> "
                 f"{emulator.state.token_requests} token exchange(s) "
@@ -409,20 +415,7 @@ def bench_connected_org(pair: Any) -> None:
         assert status == 200, "the connect flow failed"
         throughput(port, query, acme, seconds=1.0)  # every worker holds the token
         emulator.state.expire_all()
-        barrier = threading.Barrier(200)
-        statuses: list[int] = []
-
-        def proxied() -> None:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            barrier.wait()
-            connection.request("GET", query, headers=acme)
-            statuses.append(connection.getresponse().status)
-
-        threads = [threading.Thread(target=proxied) for _ in range(200)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(90)
+        statuses = _all_at_once(port, query, acme)
         print(
             f"connected org: 200 concurrent proxied calls holding a dead token across 4 workers "
             f"-> {emulator.state.refresh_grants} refresh-token grant(s), rotation on "

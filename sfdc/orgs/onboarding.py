@@ -155,8 +155,8 @@ class Onboarding:
         code: str | None,
         error: str | None = None,
         error_description: str | None = None,
-    ) -> tuple[dict[str, Any], ConnectionRow | None]:
-        """(the stored connection, the row it replaced), or the error saying why not."""
+    ) -> dict[str, Any]:
+        """The stored connection, or the error saying why there is none."""
         now = self.clock()
         if not state:
             raise state_error("invalid_state", "The callback carries no state; nothing was stored.")
@@ -215,7 +215,7 @@ class Onboarding:
         )
         if replaced is not None:
             self._revoke_replaced(replaced)
-        return describe(row), replaced
+        return describe(row)
 
     def _connected(
         self, pending: ConsentRequestRow, response: TokenResponse, client: OAuthClient

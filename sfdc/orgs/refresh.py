@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -67,11 +67,11 @@ class Refresher:
                 and freshness(shared, self.clock()) is Freshness.FRESH
             ):
                 return Exchange(shared, None, TokenResponse(200, {}, {}))
-            consent = self._refresh_row(row)
+            outcome = self._refresh_row(row)
         # Outside the block, so that marking the connection is committed first.
-        if isinstance(consent, ConsentRequired):
-            raise consent
-        return consent
+        if isinstance(outcome, ConsentRequired):
+            raise outcome
+        return outcome
 
     def _refresh_row(self, row: ConnectionRow) -> Exchange | ConsentRequired:
         refresh_token = self.vault.open(row.refresh_token, name=row.name, purpose="refresh_token")
@@ -120,15 +120,7 @@ class Refresher:
         allow_loopback = is_loopback(urlsplit(row.login_url).hostname or "")
         token = token_from_response(response.body, received_at=now, allow_loopback=allow_loopback)
         expires = learn_expiry(token, received=now, client=client, settings=self.settings)
-        token = Token(
-            access_token=token.access_token,
-            instance_url=token.instance_url,
-            id=token.id,
-            token_type=token.token_type,
-            issued_at=token.issued_at,
-            expires_at=expires,
-            scope=token.scope,
-        )
+        token = replace(token, expires_at=expires)
         rotated = response.body.get("refresh_token")
         if isinstance(rotated, str) and rotated and rotated != refresh_token:
             # Rotation: the old token is spent; the new one commits with the access token.

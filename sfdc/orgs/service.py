@@ -100,7 +100,7 @@ class Connections:
         return link
 
     def complete(self, **callback: str | None) -> dict[str, Any]:
-        stored, _replaced = self.onboarding.complete(**callback)
+        stored = self.onboarding.complete(**callback)
         self.forget(stored["name"])
         return stored
 

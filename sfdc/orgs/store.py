@@ -56,11 +56,14 @@ class DatabaseUnavailable(SfdcError):
     retryable = True
 
 
+def _cause(exc: SQLAlchemyError) -> str:
+    """The driver's error class: its message may hold the URL, so only the class is named."""
+    return type(getattr(exc, "orig", None) or exc).__name__
+
+
 def _unavailable(exc: SQLAlchemyError, binding: DatabaseBinding) -> DatabaseUnavailable:
-    # The driver's message may hold the URL; name only its class.
-    cause = type(getattr(exc, "orig", None) or exc).__name__
     return DatabaseUnavailable(
-        f"The connections database ({binding.description}) failed: {cause}.",
+        f"The connections database ({binding.description}) failed: {_cause(exc)}.",
         hint="Check the bound PostgreSQL service (`cf service`), or DATABASE_URL; retry in a "
         "moment.",
     )
@@ -168,7 +171,7 @@ class ConnectionStore:
         except SQLAlchemyError as exc:
             raise ConfigError(
                 f"The connections database ({self.binding.description}) cannot be opened or "
-                f"migrated: {type(getattr(exc, 'orig', None) or exc).__name__}.",
+                f"migrated: {_cause(exc)}.",
                 hint="Check that the bound PostgreSQL service (or DATABASE_URL) is reachable "
                 "and that its user may create tables.",
             ) from None
