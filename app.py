@@ -8,8 +8,8 @@ the process with one log line and a non-zero status, as Cloud Foundry expects.
 import logging
 import sys
 
-from sfdc import logs
 from sfdc.errors import ConfigError
+from sfdc.telemetry import logs
 from sfdc.web import create_app
 
 logs.configure()

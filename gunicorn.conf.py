@@ -28,7 +28,7 @@ from gunicorn.glogging import Logger
 from prometheus_client import multiprocess
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # gunicorn has not added it yet
-from sfdc.logs import JsonFormatter
+from sfdc.telemetry.logs import JsonFormatter
 
 
 class JsonLogger(Logger):  # type: ignore[misc]

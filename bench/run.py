@@ -46,9 +46,9 @@ from cryptography.hazmat.primitives.asymmetric import padding
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sfdc.assertion import Signer, claims  # noqa: E402
 from sfdc.emulator import EmulatorConfig, running_emulator  # noqa: E402
-from sfdc.keygen import generate  # noqa: E402
+from sfdc.ops.keygen import generate  # noqa: E402
+from sfdc.tokens.assertion import Signer, claims  # noqa: E402
 from tests.db_support import fresh_postgres  # noqa: E402
 from tests.deploy import free_port  # noqa: E402
 from tests.orgs_support import CALLBACK, PERSON, decide  # noqa: E402

@@ -38,7 +38,7 @@ ADMIN_USERNAME = "admin@acme.example"
 
 sys.path.insert(0, str(ROOT))
 from sfdc.emulator import EmulatorConfig, running_emulator  # noqa: E402 - needs the path above
-from sfdc.keygen import generate, new_encryption_key  # noqa: E402
+from sfdc.ops.keygen import generate, new_encryption_key  # noqa: E402
 
 
 def _secret_file(path: Path, text: str) -> None:

@@ -5,8 +5,7 @@ stand-in for tests. Neither is imported here, so ``import sfdc`` stays free of
 Flask.
 """
 
-from sfdc.assertion import ASSERTION_LIFETIME, Assertion, Signer, claims
-from sfdc.config import Settings, load_settings
+from sfdc.client import SalesforceAuth, SalesforceSession
 from sfdc.errors import (
     ConfigError,
     RequestError,
@@ -17,13 +16,15 @@ from sfdc.errors import (
     UpstreamError,
     UpstreamProtocolError,
 )
-from sfdc.exchange import Exchange
-from sfdc.flow import JwtBearerFlow, TokenService
-from sfdc.http import DEFAULT_TIMEOUT, RetryPolicy, Transport
-from sfdc.oauth import OAuthClient, TokenResponse
-from sfdc.provider import TokenProvider
-from sfdc.session import SalesforceAuth, SalesforceSession, is_session_rejection
-from sfdc.tokens import Freshness, Token
+from sfdc.salesforce.oauth import OAuthClient, TokenResponse
+from sfdc.salesforce.refusals import is_session_rejection
+from sfdc.salesforce.transport import RetryPolicy, Transport
+from sfdc.settings.settings import DEFAULT_TIMEOUT, Settings, load_settings
+from sfdc.tokens.assertion import ASSERTION_LIFETIME, Assertion, Signer, claims
+from sfdc.tokens.exchange import Exchange
+from sfdc.tokens.provider import TokenProvider
+from sfdc.tokens.service import JwtBearerFlow, TokenService
+from sfdc.tokens.token import Freshness, Token
 
 __all__ = [
     "ASSERTION_LIFETIME",

@@ -1,3 +1,3 @@
-from sfdc.cli import main
+from sfdc.ops.cli import main
 
 main(prog_name="python -m sfdc")

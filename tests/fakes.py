@@ -18,10 +18,10 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from sfdc.assertion import Assertion
-from sfdc.exchange import Exchange
-from sfdc.oauth import TokenResponse
-from sfdc.tokens import Token
+from sfdc.salesforce.oauth import TokenResponse
+from sfdc.tokens.assertion import Assertion
+from sfdc.tokens.exchange import Exchange
+from sfdc.tokens.token import Token
 
 
 @dataclass

@@ -6,9 +6,9 @@ import logging
 
 import pytest
 
-from sfdc.config import load_settings
 from sfdc.emulator import running_emulator
 from sfdc.errors import ConfigError
+from sfdc.settings.settings import load_settings
 from sfdc.web import create_app
 from tests.conftest import API_KEY, KeyPair
 from tests.emulated import emulator_config, fail_next

@@ -1,5 +1,11 @@
 """Connected orgs: onboarding through the web-server flow, stored refresh tokens.
 
-``service.Connections`` is the entry point; ``store`` holds the database,
-``vault`` seals secrets for it, ``consent`` signs the connect link's state.
+``connections.Connections`` is the entry point; ``onboarding`` makes connect
+links and takes the OAuth callback, ``consent`` signs the link's state and
+PKCE pair, ``refresh`` turns a stored refresh token into access tokens,
+``store`` and ``schema`` hold the database (migrated by ``migrations``),
+``records`` names a connection's states, ``vault`` seals secrets for it.
+
+May import: ``sfdc.tokens``, ``sfdc.salesforce``, ``sfdc.settings``,
+``sfdc.errors``, ``sfdc.telemetry``.
 """

@@ -22,21 +22,21 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from sfdc import connection
-from sfdc.config import Settings, login_url
 from sfdc.errors import RequestError, SalesforceRefusal, SfdcError, UpstreamError
-from sfdc.exchange import Exchange
-from sfdc.flow import learn_expiry
-from sfdc.hosts import is_loopback, is_salesforce_host
-from sfdc.http import Transport
-from sfdc.oauth import AUTHORIZE_PATH, OAuthClient, TokenResponse
 from sfdc.orgs.consent import StateSigner, pkce_pair, state_error
 from sfdc.orgs.records import CONNECTED, check_name, describe
 from sfdc.orgs.schema import ConnectionRow, ConsentRequestRow
 from sfdc.orgs.store import ConnectionStore
 from sfdc.orgs.vault import Vault
-from sfdc.refusals import grant_refusal
-from sfdc.tokens import Token, token_from_response
+from sfdc.salesforce.oauth import AUTHORIZE_PATH, OAuthClient, TokenResponse
+from sfdc.salesforce.refusals import grant_refusal
+from sfdc.salesforce.transport import Transport
+from sfdc.settings.hosts import is_loopback, is_salesforce_host
+from sfdc.settings.settings import Settings, login_url
+from sfdc.tokens import identity
+from sfdc.tokens.exchange import Exchange
+from sfdc.tokens.service import learn_expiry
+from sfdc.tokens.token import Token, token_from_response
 
 log = logging.getLogger(__name__)
 
@@ -233,8 +233,8 @@ class Onboarding:
             )
         allow_loopback = is_loopback(urlsplit(pending.login_url).hostname or "")
         token = token_from_response(response.body, received_at=now, allow_loopback=allow_loopback)
-        report = connection.check(
-            connection.OneToken(Exchange(token, None, response)), self.transport, self.clock
+        report = identity.check(
+            identity.OneToken(Exchange(token, None, response)), self.transport, self.clock
         )
         org_id = str(report["org"]["id"] or "")
         return ConnectionRow(

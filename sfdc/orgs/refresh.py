@@ -24,20 +24,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sfdc.config import Settings
 from sfdc.errors import SalesforceRefusal
-from sfdc.exchange import Exchange
-from sfdc.flow import learn_expiry
-from sfdc.hosts import is_loopback
-from sfdc.http import Transport
-from sfdc.oauth import OAuthClient, TokenResponse
 from sfdc.orgs.records import CONNECTED, NEEDS_CONSENT, ConsentRequired, UnknownConnection
 from sfdc.orgs.schema import ConnectionRow
 from sfdc.orgs.store import ConnectionStore
 from sfdc.orgs.vault import Vault
-from sfdc.provider import TokenProvider
-from sfdc.refusals import grant_refusal
-from sfdc.tokens import Freshness, Token, freshness, token_from_response
+from sfdc.salesforce.oauth import OAuthClient, TokenResponse
+from sfdc.salesforce.refusals import grant_refusal
+from sfdc.salesforce.transport import Transport
+from sfdc.settings.hosts import is_loopback
+from sfdc.settings.settings import Settings
+from sfdc.tokens.exchange import Exchange
+from sfdc.tokens.provider import TokenProvider
+from sfdc.tokens.service import learn_expiry
+from sfdc.tokens.token import Freshness, Token, freshness, token_from_response
 
 log = logging.getLogger(__name__)
 

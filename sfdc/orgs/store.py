@@ -35,9 +35,9 @@ from sqlalchemy import Engine, create_engine, delete, event, select, text
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from sfdc.database_binding import DatabaseBinding
 from sfdc.errors import ConfigError, RequestError, SfdcError
 from sfdc.orgs.schema import ConnectionRow, ConsentRequestRow
+from sfdc.settings.database import DatabaseBinding
 
 log = logging.getLogger(__name__)
 

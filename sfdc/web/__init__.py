@@ -1,8 +1,11 @@
 """The Flask application: ``create_app(settings)``, blueprints, one JSON error handler.
 
-Configuration is parsed once, by ``sfdc.config``; the shared ``TokenService``
+Configuration is parsed once, by ``sfdc.settings.settings``; the shared ``TokenService``
 lives in ``app.extensions``. This package depends on the core; the core never
 imports Flask.
+
+May import: every core part (``sfdc.orgs`` and below, ``sfdc.client``); never
+``sfdc.ops`` or ``sfdc.emulator``.
 """
 
 from __future__ import annotations
@@ -13,14 +16,14 @@ import uuid
 import requests
 from flask import Flask, Response, request
 
-from sfdc import logs
-from sfdc.config import Settings, load_settings
-from sfdc.flow import Clock, TokenService, utc_now
+from sfdc.orgs.connections import Connections
 from sfdc.orgs.records import ConsentRequired
-from sfdc.orgs.service import Connections
 from sfdc.orgs.store import ConnectionStore
+from sfdc.settings.settings import Settings, load_settings
+from sfdc.telemetry import logs
+from sfdc.tokens.service import Clock, TokenService, utc_now
 from sfdc.web import (
-    connection,
+    connection_test,
     connections,
     demo,
     errors,
@@ -105,7 +108,7 @@ def create_app(
     # Proxied bodies are buffered once so a re-authenticated request can be replayed.
     app.config["MAX_CONTENT_LENGTH"] = MAX_PROXIED_BODY
     for blueprint in (
-        connection.bp,
+        connection_test.bp,
         connections.bp,
         demo.bp,
         health.bp,

@@ -10,12 +10,12 @@ from __future__ import annotations
 from flask import current_app, request
 
 from sfdc.errors import RequestError
-from sfdc.flow import TokenService
+from sfdc.orgs.connections import Connections
 from sfdc.orgs.refresh import ConnectionTokens
-from sfdc.orgs.service import Connections
+from sfdc.tokens.service import TokenService
 
 KEY = "sfdc"
-CONNECTIONS_KEY = "sfdc.connections"
+CONNECTIONS_KEY = "sfdc.orgs"
 CONNECTION_HEADER = "X-Sfdc-Connection"
 
 

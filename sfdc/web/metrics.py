@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from sfdc import metrics
+from sfdc.telemetry import metrics
 from sfdc.web.extension import token_service
 
 bp = Blueprint("metrics", __name__)

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import Blueprint
 
-from sfdc.proxy import METHODS
+from sfdc.salesforce.paths import METHODS
 
 bp = Blueprint("openapi", __name__)
 

@@ -7,7 +7,7 @@ the token is dropped (only if still current), a fresh one obtained (one
 exchange however many callers fail together), and the request sent once more.
 Salesforce's answer streams back in 64 KiB pieces, undecoded, so a large
 download never sits whole in memory. The rules on paths and headers are in
-``sfdc.proxy``.
+``sfdc.salesforce.paths``.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ import urllib3
 from flask import Blueprint, Response, request
 from werkzeug.routing import PathConverter
 
-from sfdc.connections import USER_AGENT
-from sfdc.exchange import Exchange
-from sfdc.http import Transport
-from sfdc.proxy import METHODS, check_path, request_headers, response_headers, target_url
-from sfdc.session import is_session_rejection
+from sfdc.salesforce.paths import METHODS, check_path, request_headers, response_headers, target_url
+from sfdc.salesforce.pools import USER_AGENT
+from sfdc.salesforce.refusals import is_session_rejection
+from sfdc.salesforce.transport import Transport
+from sfdc.tokens.exchange import Exchange
 from sfdc.web.auth import require_api_key
 from sfdc.web.extension import token_service, token_source
 

@@ -26,9 +26,9 @@ from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 from werkzeug.serving import make_server
 
-from sfdc.config import load_settings
 from sfdc.emulator import running_emulator
-from sfdc.smoke import Smoke
+from sfdc.ops.smoke import Smoke
+from sfdc.settings.settings import load_settings
 from sfdc.web import create_app
 from sfdc.web.extension import CONNECTIONS_KEY
 from tests.conftest import API_KEY, CONSUMER_SECRET, ENCRYPTION_KEY, USERNAME, KeyPair

@@ -10,8 +10,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from sfdc.config import Settings, load_settings
 from sfdc.emulator import running_emulator
+from sfdc.settings.settings import Settings, load_settings
 from sfdc.web import create_app
 from tests.conftest import API_KEY, FakeClock, KeyPair
 from tests.emulated import emulator_config

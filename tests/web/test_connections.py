@@ -18,14 +18,14 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from sfdc import checkup
-from sfdc.config import Settings, load_settings
 from sfdc.emulator import running_emulator
 from sfdc.errors import RequestError, SalesforceRefusal
-from sfdc.http import Transport
+from sfdc.ops import check
+from sfdc.orgs.connections import Connections
 from sfdc.orgs.onboarding import resolve_login
-from sfdc.orgs.service import Connections
 from sfdc.orgs.store import ConnectionStore
+from sfdc.salesforce.transport import Transport
+from sfdc.settings.settings import Settings, load_settings
 from sfdc.web import create_app
 from sfdc.web.extension import CONNECTIONS_KEY
 from tests.conftest import (
@@ -374,12 +374,12 @@ def test_check_reports_stored_orgs_and_never_a_token(
 ) -> None:
     connect(web)
     _raw, refresh_token = stored_refresh_token(database_url, "acme")
-    steps = {step.name: step for step in checkup.run(org_env)}
+    steps = {step.name: step for step in check.run(org_env)}
     assert steps["connected orgs"].detail.startswith("on; stored in")
     assert steps["stored orgs"].ok
     assert steps["stored orgs"].detail == "1: acme (connected)"
     assert all(refresh_token not in step.line() for step in steps.values())
-    offline = {step.name for step in checkup.run(org_env, offline=True)}
+    offline = {step.name for step in check.run(org_env, offline=True)}
     assert "stored orgs" not in offline  # offline never opens the database
 
 

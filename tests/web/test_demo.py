@@ -12,7 +12,7 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from sfdc.assertion import ASSERTION_LIFETIME, LIVE_AFTER_EXP
+from sfdc.tokens.assertion import ASSERTION_LIFETIME, LIVE_AFTER_EXP
 from tests.conftest import CONSUMER_KEY, USERNAME, FakeClock, KeyPair
 from tests.emulated import stats
 from tests.web.conftest import AUTH, concurrent_statuses

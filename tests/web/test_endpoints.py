@@ -10,8 +10,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from sfdc.config import DEFAULT_TOKEN_MAX_AGE, Settings, load_settings
 from sfdc.emulator import running_emulator
+from sfdc.settings.settings import DEFAULT_TOKEN_MAX_AGE, Settings, load_settings
 from sfdc.web import create_app
 from tests.conftest import API_KEY, KeyPair
 from tests.emulated import emulator_config, fail_next, stats

@@ -9,7 +9,7 @@ import logging
 import pytest
 from flask.testing import FlaskClient
 
-from sfdc import logs
+from sfdc.telemetry import logs
 
 
 def _capture() -> tuple[logging.Logger, io.StringIO]:

@@ -29,8 +29,8 @@ from schemathesis.specs.openapi.checks import (
 )
 from schemathesis.specs.openapi.definitions import OPENAPI_31
 
-from sfdc.config import Settings
-from sfdc.proxy import METHODS
+from sfdc.salesforce.paths import METHODS
+from sfdc.settings.settings import Settings
 from sfdc.web import create_app, openapi
 from sfdc.web.extension import KEY
 from tests.emulated import fail_next
@@ -192,7 +192,7 @@ SEMANTICS = [
     allow_header_conformance,
 ]
 # Whether a proxied path is acceptable depends on every percent-decoding of it (see
-# sfdc.proxy.check_path), more than a JSON Schema pattern can say: the document says
+# sfdc.salesforce.paths.check_path), more than a JSON Schema pattern can say: the document says
 # "any string, or 400 invalid_path", and the checks above hold /api to that.
 PROXY_CHECKS = [*CONFORMANCE, unsupported_method, allow_header_conformance]
 # Salesforce's own answers through /api: body and headers are Salesforce's, opaque to the

@@ -1,0 +1,149 @@
+"""``python -m sfdc check``: the configuration as the service sees it, then one real login.
+
+The first thing the troubleshooting guide tells people to run, locally with
+the same variables or in the container with ``cf ssh``. It loads the
+settings exactly as the service does at start-up, reports where the key came
+from and the fingerprints to compare with the connected app, and, unless
+offline, performs one exchange (no cache) and one identity call. Each step is
+one line; the first failure carries Salesforce's error and the hint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import requests
+from cryptography.hazmat.primitives import serialization
+
+from sfdc.errors import SfdcError
+from sfdc.orgs.store import ConnectionStore
+from sfdc.salesforce.oauth import OAuthClient
+from sfdc.salesforce.pools import new_session
+from sfdc.salesforce.transport import Transport
+from sfdc.settings.settings import Settings, load_settings
+from sfdc.tokens import identity
+from sfdc.tokens.service import JwtBearerFlow, utc_now
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    ok: bool
+    detail: str
+
+    def line(self) -> str:
+        return f"{'ok' if self.ok else 'FAIL':4}  {self.name:<14} {self.detail}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def key_fingerprint(settings: Settings) -> str:
+    der = settings.private_key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return "sha256:" + hashlib.sha256(der).hexdigest()[:16]
+
+
+def _describe(settings: Settings, now: datetime) -> list[Step]:
+    cert = settings.certificate
+    expiry = cert.not_valid_after_utc
+    cache = f"Redis ({settings.redis.source})" if settings.redis else "per process (no Redis)"
+    return [
+        Step("key", True, f"from {settings.key_source}; public key {key_fingerprint(settings)}"),
+        Step(
+            "certificate",
+            True,
+            f"{settings.certificate_fingerprint}, {cert.subject.rfc4514_string()}, "
+            f"{'EXPIRED on' if expiry <= now else 'valid until'} {expiry:%Y-%m-%d} "
+            "(Salesforce does not enforce expiry)",
+        ),
+        Step("login", True, f"{settings.login_url}, audience {settings.audience}"),
+        Step("user", True, f"{settings.username} via consumer key {settings.consumer_key}"),
+        Step(
+            "service",
+            True,
+            f"{len(settings.api_keys)} API key(s); token cache {cache}; expiry from "
+            + (
+                "introspection" if settings.consumer_secret else f"max age {settings.token_max_age}"
+            ),
+        ),
+        _connections_setting(settings),
+        *(Step("warning", True, warning) for warning in settings.warnings),
+    ]
+
+
+def _connections_setting(settings: Settings) -> Step:
+    if not settings.connections_enabled or settings.database is None:
+        return Step(
+            "connected orgs",
+            True,
+            "off (SFDC_ENCRYPTION_KEY and SFDC_CONSUMER_SECRET turn them on)",
+        )
+    callback = settings.callback_url or "<the route callers use>/oauth/callback"
+    return Step(
+        "connected orgs",
+        True,
+        f"on; stored in {settings.database.description}; callback {callback}",
+    )
+
+
+def _stored(settings: Settings) -> Step | None:
+    """What the connections database holds, read-only: names and states, never tokens."""
+    if not settings.connections_enabled or settings.database is None:
+        return None
+    store = ConnectionStore(settings.database)
+    try:
+        rows = store.all()
+    except SfdcError as exc:
+        return Step("stored orgs", False, exc.one_line())
+    finally:
+        store.dispose()
+    listed = ", ".join(f"{row.name} ({row.status})" for row in rows)
+    return Step("stored orgs", True, f"{len(rows)}" + (f": {listed}" if rows else ""))
+
+
+def run(
+    environ: Mapping[str, str] | None = None,
+    *,
+    offline: bool = False,
+    session: requests.Session | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> list[Step]:
+    try:
+        settings = load_settings(environ, now=clock())
+    except SfdcError as exc:
+        return [Step("configuration", False, exc.one_line())]
+    steps = [
+        Step("configuration", True, "loads as the service loads it"),
+        *_describe(settings, clock()),
+    ]
+    if offline:
+        return steps
+    stored = _stored(settings)
+    if stored is not None:
+        steps.append(stored)
+    transport = Transport(session or new_session(), timeout=settings.http_timeout)
+    flow = JwtBearerFlow(settings, OAuthClient(settings.login_url, transport), clock=clock)
+    try:
+        exchange = flow.exchange()
+    except SfdcError as exc:
+        return [*steps, Step("exchange", False, f"{exc.code}: {exc.one_line()}")]
+    token = exchange.token
+    steps.append(
+        Step(
+            "exchange",
+            True,
+            f"token {token.fingerprint} for {token.instance_url}, "
+            f"good until {token.expires_at:%Y-%m-%d %H:%M} UTC",
+        )
+    )
+    try:
+        report = identity.check(identity.OneToken(exchange), transport, clock)
+    except SfdcError as exc:
+        return [*steps, Step("identity", False, f"{exc.code}: {exc.one_line()}")]
+    return [*steps, Step("identity", True, str(report["message"]))]

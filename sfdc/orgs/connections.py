@@ -1,0 +1,176 @@
+"""Connected orgs, as the web layer and the CLI see them: connect, use, list, delete.
+
+``Connections`` puts the parts together: ``Onboarding`` (connect link and
+callback), ``Refresher``/``ConnectionTokens`` (access tokens), the store and
+the vault. ``source(name)`` hands out a connection's ``TokenSource``; each
+process re-reads the connection's row at most every ``STATUS_RECHECK``, which
+bounds how long a deleted or re-consented connection is served from a cache
+elsewhere (the tokens such a cache holds were revoked with the refresh token).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sfdc.orgs.consent import StateSigner
+from sfdc.orgs.onboarding import ConnectLink, Onboarding
+from sfdc.orgs.records import CONNECTED, UnknownConnection, check_name, describe
+from sfdc.orgs.refresh import ConnectionTokens, Refresher
+from sfdc.orgs.store import ConnectionStore
+from sfdc.orgs.vault import Vault
+from sfdc.salesforce.oauth import OAuthClient
+from sfdc.salesforce.transport import Transport
+from sfdc.settings.settings import Settings
+
+log = logging.getLogger(__name__)
+
+STATUS_RECHECK = timedelta(seconds=5)
+# A consent-required answer reuses its link while this much of it is left, so
+# an app retrying against a lapsed connection does not mint a link per call.
+LINK_REUSE_MARGIN = timedelta(minutes=5)
+
+
+class Connections:
+    def __init__(
+        self,
+        settings: Settings,
+        store: ConnectionStore,
+        transport: Transport,
+        clock: Callable[[], datetime],
+    ) -> None:
+        if settings.consumer_secret is None or not settings.encryption_keys:
+            raise ValueError("connected orgs need the consumer secret and an encryption key")
+        self.settings = settings
+        self.store = store
+        self.transport = transport
+        self.clock = clock
+        self.vault = Vault(settings.encryption_keys)
+        secret = settings.consumer_secret
+        self.onboarding = Onboarding(
+            settings,
+            secret,
+            store,
+            self.vault,
+            StateSigner(settings.encryption_keys),
+            transport,
+            clock,
+        )
+        self.refresher = Refresher(settings, secret, store, self.vault, transport, clock)
+        self._lock = threading.Lock()
+        self._sources: dict[str, ConnectionTokens] = {}
+        self._links: dict[str, ConnectLink] = {}
+
+    def __repr__(self) -> str:
+        return f"Connections({self.store!r})"
+
+    # -- connecting ------------------------------------------------------------------
+
+    def connect_link(
+        self,
+        name: str,
+        *,
+        callback_url: str,
+        login: str | None = None,
+        scopes: str | None = None,
+        replace: bool = False,
+    ) -> ConnectLink:
+        return self.onboarding.link(
+            name, callback_url=callback_url, login=login, scopes=scopes, replace=replace
+        )
+
+    def consent_link(self, name: str, *, callback_url: str) -> ConnectLink:
+        """A link to reconnect ``name``, reused while it has time left (see LINK_REUSE_MARGIN)."""
+        now = self.clock()
+        with self._lock:
+            cached = self._links.get(name)
+        if (
+            cached is not None
+            and cached.callback_url == callback_url
+            and cached.expires_at - now > LINK_REUSE_MARGIN
+            and self.store.has_request(cached.nonce)  # not opened yet, here or elsewhere
+        ):
+            return cached
+        link = self.onboarding.link(name, callback_url=callback_url)
+        with self._lock:
+            self._links[name] = link
+        return link
+
+    def complete(self, **callback: str | None) -> dict[str, Any]:
+        stored = self.onboarding.complete(**callback)
+        self.forget(stored["name"])
+        return stored
+
+    # -- using -----------------------------------------------------------------------
+
+    def source(self, name: str) -> ConnectionTokens:
+        """The token source for a stored connection; its row re-read every ``STATUS_RECHECK``."""
+        check_name(name)
+        now = self.clock()
+        with self._lock:
+            cached = self._sources.get(name)
+        if cached is not None and now - cached.checked_at < STATUS_RECHECK:
+            return cached
+        row = self.store.get(name)
+        if row is None:
+            self.forget(name)
+            raise UnknownConnection(name)
+        with self._lock:
+            cached = self._sources.get(name)
+            if cached is not None and cached.connected_at == row.connected_at:
+                cached.checked_at = now
+                if row.status != CONNECTED:
+                    cached.needs_consent(row.status_reason or "refused")
+                return cached
+            fresh = ConnectionTokens(self.refresher, row)
+            self._sources[name] = fresh
+            return fresh
+
+    def forget(self, name: str) -> None:
+        with self._lock:
+            self._sources.pop(name, None)
+            self._links.pop(name, None)
+
+    # -- managing --------------------------------------------------------------------
+
+    def list(self) -> list[dict[str, Any]]:
+        return [describe(row) for row in self.store.all()]
+
+    def get(self, name: str) -> dict[str, Any]:
+        row = self.store.get(check_name(name))
+        if row is None:
+            raise UnknownConnection(name)
+        return describe(row)
+
+    def delete(self, name: str) -> dict[str, Any]:
+        """Revoke the refresh token at Salesforce, then remove the row, under its lock.
+
+        Under the lock, no refresh can rotate the token between the revoke and
+        the delete, and no reconnect can slip in a row that would be deleted
+        unrevoked. If Salesforce cannot be reached, nothing is deleted.
+        """
+        check_name(name)
+        with self.store.locked(name) as (session, row):
+            if row is None:
+                raise UnknownConnection(name)
+            token = self.vault.open(row.refresh_token, name=name, purpose="refresh_token")
+            revoked = (
+                None if token is None else OAuthClient(row.login_url, self.transport).revoke(token)
+            )
+            session.delete(row)
+        self.forget(name)
+        if revoked is None:
+            message = (
+                f"Deleted '{name}'. Its refresh token could not be opened with "
+                "SFDC_ENCRYPTION_KEY, so it was not revoked: revoke it in Salesforce (Setup > "
+                "Connected Apps OAuth Usage)."
+            )
+        elif revoked:
+            message = f"Revoked the refresh token of '{name}' at Salesforce and deleted it."
+        else:
+            message = f"Salesforce no longer knew the refresh token of '{name}'; deleted it."
+        log.info("connection %s deleted (revoked: %s)", name, revoked)
+        return {"deleted": name, "revoked": revoked, "message": message}

@@ -1,0 +1,4 @@
+"""Telemetry: JSON log lines and Prometheus metrics.
+
+Used by every other part; imports none of them.
+"""
