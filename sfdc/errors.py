@@ -121,3 +121,27 @@ class UpstreamProtocolError(UpstreamError):
 
     code = "invalid_upstream_response"
     retryable = True
+
+
+class DatabaseUnavailable(SfdcError):
+    """The connections database could not be used; nothing about the request was stored."""
+
+    code = "database_unavailable"
+    status = 503
+    retryable = True
+
+
+class RefreshInProgress(SfdcError):
+    """Another process holds a connection's refresh lease and has not finished in time."""
+
+    code = "refresh_in_progress"
+    status = 503
+    retryable = True
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"Another process is refreshing the token of connection '{name}' and has not "
+            "finished yet.",
+            hint="Retry in a few seconds. If this persists, look for refresh errors in the "
+            "log (python -m sfdc check lists each connection's last failure).",
+        )

@@ -18,6 +18,7 @@ from typing import Any
 
 from sfdc.orgs.consent import StateSigner
 from sfdc.orgs.onboarding import ConnectLink, Onboarding
+from sfdc.orgs.parked import ParkedTokens
 from sfdc.orgs.records import CONNECTED, UnknownConnection, check_name, describe
 from sfdc.orgs.refresh import ConnectionTokens, Refresher
 from sfdc.orgs.store import ConnectionStore
@@ -25,6 +26,7 @@ from sfdc.orgs.vault import Vault
 from sfdc.salesforce.oauth import OAuthClient
 from sfdc.salesforce.transport import Transport
 from sfdc.settings.settings import Settings
+from sfdc.tokens.shared_cache import connect
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,9 @@ class Connections:
             transport,
             clock,
         )
-        self.refresher = Refresher(settings, secret, store, self.vault, transport, clock)
+        redis_client = connect(settings.redis.url) if settings.redis is not None else None
+        parked = ParkedTokens(redis_client, self.vault, settings.cache_prefix)
+        self.refresher = Refresher(settings, secret, store, self.vault, transport, clock, parked)
         self._lock = threading.Lock()
         self._sources: dict[str, ConnectionTokens] = {}
         self._links: dict[str, ConnectLink] = {}
@@ -146,21 +150,26 @@ class Connections:
         return describe(row)
 
     def delete(self, name: str) -> dict[str, Any]:
-        """Revoke the refresh token at Salesforce, then remove the row, under its lock.
+        """Revoke the refresh token at Salesforce, then remove the row, under its lease.
 
-        Under the lock, no refresh can rotate the token between the revoke and
-        the delete, and no reconnect can slip in a row that would be deleted
-        unrevoked. If Salesforce cannot be reached, nothing is deleted.
+        Holding the refresh lease, no refresh can rotate the token between the revoke
+        and the delete; the revoke runs with no transaction open, and the row goes only
+        if the lease is still ours. If Salesforce cannot be reached, nothing is deleted.
         """
         check_name(name)
-        with self.store.locked(name) as (session, row):
-            if row is None:
-                raise UnknownConnection(name)
-            token = self.vault.open(row.refresh_token, name=name, purpose="refresh_token")
+        row = self.refresher.hold(name)
+        try:
+            token = self.refresher.spendable(row)
             revoked = (
                 None if token is None else OAuthClient(row.login_url, self.transport).revoke(token)
             )
-            session.delete(row)
+        except BaseException:
+            self.store.release(name, row.lease_epoch)
+            raise
+        self.store.delete_leased(name, row.lease_epoch)
+        parked = self.refresher.parked.find(name)
+        if parked is not None:
+            self.refresher.parked.drop(name, parked)
         self.forget(name)
         if revoked is None:
             message = (

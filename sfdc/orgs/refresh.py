@@ -1,13 +1,29 @@
-"""Access tokens for stored connections: the refresh-token grant, single-flight everywhere.
+"""Access tokens for stored connections: the refresh-token grant, crash-safe and single-flight.
 
 ``ConnectionTokens`` is the ``TokenSource`` of one connection in one process:
 the same ``TokenProvider`` as JWT tokens (one flight per process, stale
 tokens renewed in the background, cool-down after failures), minting through
-``Refresher.refresh``. That runs under the connection's row lock, so across
-workers and instances one refresh happens at a time: the holder re-reads the
-row, adopts a fresh access token another process stored (unless this process
-saw it rejected), or refreshes and writes the new access token, and a
-rotated refresh token, in the same transaction.
+``Refresher.refresh``.
+
+A refresh never runs inside a database transaction, because with rotation on
+the new refresh token is the only key to the connection left the moment
+Salesforce answers (research §2). Instead:
+
+1. A fresh access token another process stored is read without any lock.
+2. Otherwise the refresh is *claimed*: a lease on the row, taken in one short
+   statement, expiring by itself if its holder dies (``store.claim``). Others
+   wait for the holder's token, or for the lease to lapse.
+3. The grant runs with no transaction open.
+4. Its answer is made durable at once, before anything else (no
+   introspection, no logging): the new tokens are written in one statement
+   fenced by the refresh token the grant spent. If the database fails, a
+   rotated refresh token is parked, sealed, in Redis (``parked``) and written
+   back by the next refresh; with Redis down too, it is kept in this process
+   and reported loudly.
+5. Only then is it logged as refreshed, and its expiry learnt.
+
+So the one instant that can lose a rotated refresh token is the grant's own
+round trip: a worker that dies while Salesforce's answer is in flight.
 
 Only ``expired access/refresh token`` (and ``token validity expired``) mean
 the grant is gone (research §2); they mark the connection ``needs_consent``.
@@ -19,12 +35,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any, overload
 from urllib.parse import urlsplit
 
-from sfdc.errors import SalesforceRefusal
+from sfdc.errors import DatabaseUnavailable, RefreshInProgress, SalesforceRefusal, SfdcError
+from sfdc.orgs.parked import ParkedTokens, successor_of
 from sfdc.orgs.records import CONNECTED, NEEDS_CONSENT, ConsentRequired, UnknownConnection
 from sfdc.orgs.schema import ConnectionRow
 from sfdc.orgs.store import ConnectionStore
@@ -37,11 +56,22 @@ from sfdc.settings.settings import Settings
 from sfdc.tokens.exchange import Exchange
 from sfdc.tokens.provider import TokenProvider
 from sfdc.tokens.service import learn_expiry
-from sfdc.tokens.token import Freshness, Token, freshness, token_from_response
+from sfdc.tokens.token import Freshness, Token, fingerprint, freshness, token_from_response
 
 log = logging.getLogger(__name__)
 
 GRANT_GONE = frozenset({"expired access/refresh token", "token validity expired"})
+# A lease outlives the grant it covers (the transport's retry budget) by this much,
+# so it lapses only when its holder is gone.
+LEASE_MARGIN = timedelta(seconds=5)
+# A caller waits this long for another process's refresh before answering 503;
+# well inside gunicorn's 30 s worker timeout.
+HOLDER_WAIT = 20.0  # seconds
+_POLL_FIRST, _POLL_MAX = 0.05, 0.5  # seconds between looks at a held lease
+
+
+def _no_step(step: str) -> None:
+    """The default ``Refresher.step``: tests pass one that stops a database or a process."""
 
 
 @dataclass
@@ -52,48 +82,210 @@ class Refresher:
     vault: Vault
     transport: Transport
     clock: Callable[[], datetime]
+    parked: ParkedTokens
+    lease: timedelta = field(default=timedelta(0))
+    # Called with "claimed", "answered", "stored" and "done" as a refresh passes them.
+    step: Callable[[str], None] = _no_step
+    sleep: Callable[[float], None] = time.sleep
+
+    def __post_init__(self) -> None:
+        if not self.lease:
+            self.lease = timedelta(seconds=self.transport.retry.budget) + LEASE_MARGIN
 
     def refresh(self, name: str, rejected: frozenset[str]) -> Exchange:
-        """The connection's current token, refreshing it under the row lock if it must be."""
-        with self.store.locked(name) as (_session, row):
-            if row is None:
-                raise UnknownConnection(name)
-            if row.status != CONNECTED:
-                raise ConsentRequired(name, row.status_reason or "refused")
-            shared = self._shared_token(row)
-            if (
-                shared is not None
-                and shared.fingerprint not in rejected
-                and freshness(shared, self.clock()) is Freshness.FRESH
-            ):
-                return Exchange(shared, None, TokenResponse(200, {}, {}))
-            outcome = self._refresh_row(row)
-        # Outside the block, so that marking the connection is committed first.
-        if isinstance(outcome, ConsentRequired):
-            raise outcome
-        return outcome
+        """The connection's current token: one another process stored, or a new one."""
+        held = self.hold(name, lambda row: self._usable(name, row, rejected))
+        if isinstance(held, Exchange):
+            return held
+        return self._refresh_claimed(held, rejected)
 
-    def _refresh_row(self, row: ConnectionRow) -> Exchange | ConsentRequired:
-        refresh_token = self.vault.open(row.refresh_token, name=row.name, purpose="refresh_token")
-        if refresh_token is None:
-            return self._needs_consent(
-                row, "its refresh token cannot be opened with SFDC_ENCRYPTION_KEY"
-            )
+    @overload
+    def hold(self, name: str) -> ConnectionRow: ...
+
+    @overload
+    def hold(
+        self, name: str, usable: Callable[[ConnectionRow | None], Exchange | None]
+    ) -> ConnectionRow | Exchange: ...
+
+    def hold(
+        self, name: str, usable: Callable[[ConnectionRow | None], Exchange | None] | None = None
+    ) -> ConnectionRow | Exchange:
+        """The connection's row with its lease taken, waiting while another process holds
+        it; or, while waiting, what ``usable`` finds in the row (another holder's token)."""
+        waited_until: float | None = None
+        pause = _POLL_FIRST
+        while True:
+            if usable is not None:
+                found = usable(self.store.get(name))
+                if found is not None:
+                    return found
+            now = self.clock()
+            claimed = self.store.claim(name, now, now + self.lease)
+            if claimed is not None:
+                return claimed
+            if usable is None and self.store.get(name) is None:
+                raise UnknownConnection(name)
+            waited_until = waited_until or time.monotonic() + HOLDER_WAIT
+            if time.monotonic() > waited_until:
+                raise RefreshInProgress(name)
+            self.sleep(pause)
+            pause = min(pause * 2, _POLL_MAX)
+
+    def spendable(self, row: ConnectionRow) -> str | None:
+        """The refresh token to use for ``row``: a parked successor of the stored one, if
+        any (dropping a parked token that is already spent), else the stored one."""
+        stored = self.vault.open(row.refresh_token, name=row.name, purpose="refresh_token")
+        parked = self.parked.find(row.name)
+        successor = successor_of(parked, stored)
+        if parked is not None and successor is None:
+            self.parked.drop(row.name, parked)
+        return successor or stored
+
+    def _usable(
+        self, name: str, row: ConnectionRow | None, rejected: frozenset[str]
+    ) -> Exchange | None:
+        if row is None:
+            raise UnknownConnection(name)
+        if row.status != CONNECTED:
+            raise ConsentRequired(name, row.status_reason or "refused")
+        shared = self._shared_token(row)
+        if (
+            shared is not None
+            and shared.fingerprint not in rejected
+            and freshness(shared, self.clock()) is Freshness.FRESH
+        ):
+            return Exchange(shared, None, TokenResponse(200, {}, {}))
+        return None
+
+    def _refresh_claimed(self, row: ConnectionRow, rejected: frozenset[str]) -> Exchange:
+        name, epoch = row.name, row.lease_epoch
+        self.step("claimed")
         try:
-            return self._refreshed(row, refresh_token)
+            found = self._usable(name, row, rejected)
+        except SfdcError:
+            self._release(name, epoch)
+            raise
+        if found is not None:  # stored by the previous holder just before we claimed
+            self._release(name, epoch)
+            return found
+        stored = self.vault.open(row.refresh_token, name=name, purpose="refresh_token")
+        spend = self.spendable(row)
+        parked = self.parked.find(name)
+        if spend is None:
+            raise self._needs_consent(
+                row, epoch, "its refresh token cannot be opened with SFDC_ENCRYPTION_KEY"
+            )
+        client = OAuthClient(row.login_url, self.transport)
+        try:
+            response = client.refresh(
+                spend, client_id=self.settings.consumer_key, client_secret=self.consumer_secret
+            )
         except SalesforceRefusal as exc:
             if exc.code == "invalid_grant" and exc.description.strip().lower() in GRANT_GONE:
-                return self._needs_consent(row, exc.description)
+                raise self._needs_consent(row, epoch, exc.description) from None
+            self._release(name, epoch, failure=exc.code)
             raise grant_refusal(
                 exc.code, exc.description, upstream_status=exc.upstream_status, grant="refresh"
             ) from None
+        except SfdcError as exc:
+            self._release(name, epoch, failure=exc.code)
+            raise
+        self.step("answered")
+        token, received = self._keep(row, stored, spend, response)
+        if parked is not None:
+            self.parked.drop(name, parked)
+        self.step("stored")
+        expires = learn_expiry(token, received=received, client=client, settings=self.settings)
+        if expires != token.expires_at:
+            token = replace(token, expires_at=expires)
+            self._quietly(self.store.set_expiry, name, token.issued_at, expires)
+        self.step("done")
+        return Exchange(token, None, response)
 
-    def _needs_consent(self, row: ConnectionRow, reason: str) -> ConsentRequired:
-        row.status = NEEDS_CONSENT
-        row.status_reason = reason
-        row.access_token = None
-        log.warning("connection %s needs consent again: %s", row.name, reason)
+    def _keep(
+        self, row: ConnectionRow, stored: str | None, spent: str, response: TokenResponse
+    ) -> tuple[Token, datetime]:
+        """Make the grant's answer durable, before anything else: the database, else Redis."""
+        now = self.clock()
+        body = response.body
+        rotated = body.get("refresh_token")
+        if not (isinstance(rotated, str) and rotated and rotated != spent):
+            rotated = None
+        values: dict[str, Any] = {"refreshed_at": now, "failed_at": None, "failure": None}
+        if rotated is not None:
+            values["refresh_token"] = self.vault.seal(
+                rotated, name=row.name, purpose="refresh_token"
+            )
+        try:
+            allow_loopback = is_loopback(urlsplit(row.login_url).hostname or "")
+            token = token_from_response(body, received_at=now, allow_loopback=allow_loopback)
+        except (SfdcError, KeyError, TypeError, AttributeError):
+            self._durable(row, stored, rotated, values)
+            raise
+        token = replace(token, expires_at=now + self.settings.token_max_age)
+        values.update(
+            instance_url=token.instance_url,
+            access_token=self.vault.seal(token.access_token, name=row.name, purpose="access_token"),
+            access_issued_at=token.issued_at,
+            access_expires_at=token.expires_at,
+        )
+        if self._durable(row, stored, rotated, values):
+            log.info(
+                "connection %s refreshed: token %s%s",
+                row.name,
+                token.fingerprint,
+                " (refresh token rotated)" if rotated else "",
+            )
+        return token, now
+
+    def _durable(
+        self, row: ConnectionRow, stored: str | None, rotated: str | None, values: dict[str, Any]
+    ) -> bool:
+        """Write ``values`` fenced by the row's refresh token; park ``rotated`` if that fails.
+        Whether the database has them."""
+        try:
+            if self.store.store_refresh(row.name, row.refresh_token, **values):
+                return True
+            log.warning(
+                "connection %s was reconnected or deleted during its refresh; the refresh's "
+                "tokens were not stored",
+                row.name,
+            )
+            return False
+        except DatabaseUnavailable:
+            if rotated is not None and stored is not None:
+                self.parked.park(row.name, rotated, replaces=fingerprint(stored))
+            return False
+
+    def _needs_consent(self, row: ConnectionRow, epoch: int, reason: str) -> ConsentRequired:
+        marked = self._quietly(
+            self.store.release,
+            row.name,
+            epoch,
+            status=NEEDS_CONSENT,
+            status_reason=reason,
+            access_token=None,
+            failed_at=self.clock(),
+            failure=reason,
+        )
+        if marked:
+            log.warning("connection %s needs consent again: %s", row.name, reason)
         return ConsentRequired(row.name, reason)
+
+    def _release(self, name: str, epoch: int, *, failure: str | None = None) -> None:
+        values: dict[str, Any] = {}
+        if failure is not None:
+            values.update(failed_at=self.clock(), failure=failure)
+        self._quietly(self.store.release, name, epoch, **values)
+
+    @staticmethod
+    def _quietly(write: Callable[..., bool], *args: Any, **values: Any) -> bool:
+        """A bookkeeping write that must not hide the error being reported (the lease
+        lapses by itself if it cannot be released)."""
+        try:
+            return write(*args, **values)
+        except DatabaseUnavailable:
+            return False
 
     def _shared_token(self, row: ConnectionRow) -> Token | None:
         if row.access_token is None or row.access_issued_at is None:
@@ -110,36 +302,6 @@ class Refresher:
             expires_at=row.access_expires_at,
             scope=row.scopes,
         )
-
-    def _refreshed(self, row: ConnectionRow, refresh_token: str) -> Exchange:
-        client = OAuthClient(row.login_url, self.transport)
-        response = client.refresh(
-            refresh_token, client_id=self.settings.consumer_key, client_secret=self.consumer_secret
-        )
-        now = self.clock()
-        allow_loopback = is_loopback(urlsplit(row.login_url).hostname or "")
-        token = token_from_response(response.body, received_at=now, allow_loopback=allow_loopback)
-        expires = learn_expiry(token, received=now, client=client, settings=self.settings)
-        token = replace(token, expires_at=expires)
-        rotated = response.body.get("refresh_token")
-        if isinstance(rotated, str) and rotated and rotated != refresh_token:
-            # Rotation: the old token is spent; the new one commits with the access token.
-            row.refresh_token = self.vault.seal(rotated, name=row.name, purpose="refresh_token")
-        row.instance_url = token.instance_url
-        row.access_token = self.vault.seal(
-            token.access_token, name=row.name, purpose="access_token"
-        )
-        row.access_issued_at = token.issued_at
-        row.access_expires_at = token.expires_at
-        row.refreshed_at = now
-        log.info(
-            "connection %s refreshed: token %s good until %s%s",
-            row.name,
-            token.fingerprint,
-            expires.isoformat(),
-            " (refresh token rotated)" if isinstance(rotated, str) and rotated else "",
-        )
-        return Exchange(token, None, response)
 
 
 class ConnectionTokens:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Dialect, String, Text, false
+from sqlalchemy import Boolean, DateTime, Dialect, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -59,6 +59,13 @@ class ConnectionRow(Base):
     access_issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     access_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     refreshed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The refresh lease (see ``store.ConnectionStore.claim``): who may spend the refresh
+    # token until when; the epoch grows with every claim, so a release is fenced.
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    lease_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The last refresh that failed, and why (no secret: Salesforce's error or ours).
+    failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    failure: Mapped[str | None] = mapped_column(Text)
 
 
 class ConsentRequestRow(Base):

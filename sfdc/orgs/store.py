@@ -4,14 +4,17 @@
 a new release adds columns without losing stored connections; on PostgreSQL
 an advisory lock keeps instances starting together from migrating twice.
 
-``locked(name)`` is how a refresh stays single-flight across every worker and
-instance: the connection's row is locked (``SELECT ... FOR UPDATE`` on
-PostgreSQL; SQLite, which has no row locks, takes its database-wide write
-lock at ``BEGIN IMMEDIATE``) while the holder re-reads it, refreshes, and
-writes the new tokens in the same transaction. A rotated refresh token
-therefore replaces the old one atomically: nobody can read the old one after
-Salesforce has spent it. Reads take no lock, so on SQLite a refresh in flight
-delays other writers only; PostgreSQL is the choice for several instances.
+No call to Salesforce ever runs inside a transaction here: a database that
+stops mid-call must not take a rotated refresh token down with it. A refresh
+is single-flight across every worker and instance through a *lease* on the
+connection's row instead: ``claim`` takes it in one short statement (only if
+it is free or expired, so a holder that died releases it by expiring), the
+grant runs with no transaction open, and ``store_refresh`` writes the new
+tokens in another short statement, fenced by the refresh token it replaces:
+it lands only while the row still holds the token the grant spent, so a
+holder whose lease ran out cannot overwrite a newer token. ``locked(name)``
+(``SELECT ... FOR UPDATE``; SQLite's write lock at ``BEGIN IMMEDIATE``) is
+kept for the short read-modify-write of a reconnect.
 
 The engine is made lazily, per process: gunicorn forks workers after
 ``migrate`` ran in the master, and pooled connections must not cross a fork.
@@ -31,11 +34,11 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from alembic.util import CommandError
-from sqlalchemy import Engine, create_engine, delete, event, select, text
+from sqlalchemy import Engine, create_engine, delete, event, or_, select, text, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from sfdc.errors import ConfigError, RequestError, SfdcError
+from sfdc.errors import ConfigError, DatabaseUnavailable, RequestError
 from sfdc.orgs.schema import ConnectionRow, ConsentRequestRow
 from sfdc.settings.database import DatabaseBinding
 
@@ -44,16 +47,11 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Any constant shared by every instance; names the migration lock on PostgreSQL.
 _MIGRATION_LOCK = 0x5FDC0001
-# A refresh holds SQLite's write lock for a refresh grant (25 s retry budget) and
-# an introspection (one call, SFDC_HTTP_TIMEOUT <= 25 s); waiters outlast both.
+# Writers hold SQLite's write lock for one short statement; this is how long another
+# writer waits for it before the database counts as unavailable.
 _SQLITE_BUSY_TIMEOUT = 60
 _IMMEDIATE = "sfdc_sqlite_immediate"
-
-
-class DatabaseUnavailable(SfdcError):
-    code = "database_unavailable"
-    status = 503
-    retryable = True
+_LEASE = frozenset({"lease_until", "lease_epoch"})
 
 
 def _cause(exc: SQLAlchemyError) -> str:
@@ -203,6 +201,55 @@ class ConnectionStore:
             ).one_or_none()
             yield session, row
 
+    def claim(self, name: str, now: datetime, until: datetime) -> ConnectionRow | None:
+        """Take the refresh lease of ``name`` until ``until``: its row, or None while another
+        process holds an unexpired lease (or there is no such row)."""
+        with self.session(write=True) as session:
+            return session.scalars(
+                update(ConnectionRow)
+                .where(
+                    ConnectionRow.name == name,
+                    or_(ConnectionRow.lease_until.is_(None), ConnectionRow.lease_until <= now),
+                )
+                .values(lease_epoch=ConnectionRow.lease_epoch + 1, lease_until=until)
+                .returning(ConnectionRow),
+                execution_options={"synchronize_session": False},
+            ).one_or_none()
+
+    def release(self, name: str, epoch: int, **values: Any) -> bool:
+        """End the lease taken at ``epoch`` (if it is still that one), writing ``values``."""
+        return self._update(name, ConnectionRow.lease_epoch == epoch, lease_until=None, **values)
+
+    def store_refresh(self, name: str, spent: str, **values: Any) -> bool:
+        """Write a refresh's outcome and free the lease, only while the row still holds the
+        sealed refresh token ``spent``: whether it landed."""
+        return self._update(name, ConnectionRow.refresh_token == spent, lease_until=None, **values)
+
+    def delete_leased(self, name: str, epoch: int) -> bool:
+        """Delete ``name`` if the lease taken at ``epoch`` is still held: whether it went."""
+        with self.session(write=True) as session:
+            result = session.execute(
+                delete(ConnectionRow).where(
+                    ConnectionRow.name == name, ConnectionRow.lease_epoch == epoch
+                ),
+                execution_options={"synchronize_session": False},
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    def set_expiry(self, name: str, issued_at: datetime, expires_at: datetime) -> bool:
+        """Record when the stored access token issued at ``issued_at`` expires."""
+        return self._update(
+            name, ConnectionRow.access_issued_at == issued_at, access_expires_at=expires_at
+        )
+
+    def _update(self, name: str, fence: Any, **values: Any) -> bool:
+        with self.session(write=True) as session:
+            result = session.execute(
+                update(ConnectionRow).where(ConnectionRow.name == name, fence).values(**values),
+                execution_options={"synchronize_session": False},
+            )
+            return bool(getattr(result, "rowcount", 0))
+
     def get(self, name: str) -> ConnectionRow | None:
         with self.session() as session:
             return session.get(ConnectionRow, name)
@@ -228,7 +275,8 @@ class ConnectionStore:
                 **{c.key: getattr(old, c.key) for c in ConnectionRow.__table__.columns}
             )
             for column in ConnectionRow.__table__.columns:
-                setattr(old, column.key, getattr(row, column.key))
+                if column.key not in _LEASE:  # a refresh in flight keeps its fence
+                    setattr(old, column.key, getattr(row, column.key))
             return replaced
 
     def add_request(self, request: ConsentRequestRow, now: datetime) -> None:

@@ -52,6 +52,13 @@ REDIS_UP = Gauge(
     "1 while the shared Redis cache answers, 0 while the service falls back to process caches.",
     multiprocess_mode="livemin",
 )
+# A rotated refresh token the database could not take: parked in Redis ("redis"), or,
+# with Redis failing too, held only by the process that got it ("process": at risk).
+REFRESH_TOKENS_PARKED = Counter(
+    "sfdc_refresh_tokens_parked",
+    "Rotated refresh tokens kept outside the database because it failed, by where.",
+    ["place"],
+)
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 

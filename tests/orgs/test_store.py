@@ -84,7 +84,7 @@ def test_migrating_again_keeps_stored_connections(database_url: str) -> None:
     assert kept.connected_at == NOW  # aware UTC in, aware UTC out, on both databases
     with store.engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0002"
+    assert version == "0003"
 
 
 def test_upgrading_from_the_first_schema_keeps_connections_and_pending_links(
