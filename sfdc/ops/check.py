@@ -10,23 +10,23 @@ one line; the first failure carries Salesforce's error and the hint.
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import requests
-from cryptography.hazmat.primitives import serialization
 
+from sfdc.clock import Clock, utc_now
 from sfdc.errors import SfdcError
 from sfdc.orgs.store import ConnectionStore
 from sfdc.salesforce.oauth import OAuthClient
 from sfdc.salesforce.pools import new_session
 from sfdc.salesforce.transport import Transport
 from sfdc.settings.settings import Settings, load_settings
+from sfdc.telemetry.fingerprints import public_key_fingerprint
 from sfdc.tokens import identity
-from sfdc.tokens.service import JwtBearerFlow, utc_now
+from sfdc.tokens.service import JwtBearerFlow
 
 
 @dataclass(frozen=True)
@@ -42,19 +42,13 @@ class Step:
         return dict(self.__dict__)
 
 
-def key_fingerprint(settings: Settings) -> str:
-    der = settings.private_key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return "sha256:" + hashlib.sha256(der).hexdigest()[:16]
-
-
 def _describe(settings: Settings, now: datetime) -> list[Step]:
     cert = settings.certificate
     expiry = cert.not_valid_after_utc
+    public_key = public_key_fingerprint(settings.private_key.public_key())
     cache = f"Redis ({settings.redis.source})" if settings.redis else "per process (no Redis)"
     return [
-        Step("key", True, f"from {settings.key_source}; public key {key_fingerprint(settings)}"),
+        Step("key", True, f"from {settings.key_source}; public key {public_key}"),
         Step(
             "certificate",
             True,
@@ -112,7 +106,7 @@ def run(
     *,
     offline: bool = False,
     session: requests.Session | None = None,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Clock = utc_now,
 ) -> list[Step]:
     try:
         settings = load_settings(environ, now=clock())

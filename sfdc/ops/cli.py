@@ -12,13 +12,13 @@ import os
 import secrets
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from sfdc.clock import utc_now
 from sfdc.errors import SfdcError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -98,7 +98,7 @@ def keygen(
     json_path = out_dir / "credhub-service.json"
     if key_path.exists() and not force:
         raise click.ClickException(f"{key_path} exists; pass --force to replace it.")
-    pair = generate(common_name, datetime.now(UTC))
+    pair = generate(common_name, utc_now())
     _write_secret(key_path, pair.private_key_pem)
     cert_path.write_text(pair.certificate_pem)
     api_key = secrets.token_urlsafe(32) if with_api_key else None

@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
 from urllib.parse import urlsplit
 
+from sfdc.clock import Clock
 from sfdc.errors import SalesforceRefusal
 from sfdc.orgs.records import CONNECTED, NEEDS_CONSENT, ConsentRequired, UnknownConnection
 from sfdc.orgs.schema import ConnectionRow
@@ -51,7 +50,7 @@ class Refresher:
     store: ConnectionStore
     vault: Vault
     transport: Transport
-    clock: Callable[[], datetime]
+    clock: Clock
 
     def refresh(self, name: str, rejected: frozenset[str]) -> Exchange:
         """The connection's current token, refreshing it under the row lock if it must be."""

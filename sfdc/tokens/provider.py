@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 
 from redis.lock import Lock
 
+from sfdc.clock import Clock
 from sfdc.errors import SalesforceUnavailable, SfdcError
 from sfdc.telemetry import metrics
 from sfdc.tokens.cooldown import Blocked, Cooldown
@@ -72,7 +73,7 @@ class TokenProvider:
         self,
         mint: Callable[[], Exchange],
         *,
-        clock: Callable[[], datetime],
+        clock: Clock,
         store: RedisStore | None = None,
         cooldown: Cooldown | None = None,
         sleep: Callable[[float], None] = time.sleep,
