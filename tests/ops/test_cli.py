@@ -13,16 +13,11 @@ from cryptography.fernet import Fernet
 from sfdc.ops.keygen import KeyPair, credhub_json
 from sfdc.settings.settings import load_settings
 from tests.deploy import ROOT
-
-
-def _sfdc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sfdc", *args], capture_output=True, text=True, cwd=cwd, check=False
-    )
+from tests.ops.invoke import sfdc
 
 
 def test_keygen_writes_a_bindable_pair_and_says_what_to_do(tmp_path: Path) -> None:
-    result = _sfdc(
+    result = sfdc(
         "keygen",
         "--out",
         str(tmp_path),
@@ -32,7 +27,7 @@ def test_keygen_writes_a_bindable_pair_and_says_what_to_do(tmp_path: Path) -> No
         "api@example.com",
         "--api-key",
     )
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     assert "cf create-service credhub default demo-credhub -c" in result.stdout
     assert "certificate.pem" in result.stdout
     assert "digital signatures" in result.stdout
@@ -62,7 +57,7 @@ def _vcap(credentials: dict[str, object]) -> dict[str, str]:
 
 def test_keygen_json_starts_jwt_only_until_the_consumer_secret_is_added(tmp_path: Path) -> None:
     assert (
-        _sfdc("keygen", "--out", str(tmp_path), "--consumer-key", "k", "--username", "u").returncode
+        sfdc("keygen", "--out", str(tmp_path), "--consumer-key", "k", "--username", "u").exit_code
         == 0
     )
     credentials = json.loads((tmp_path / "credhub-service.json").read_text())
@@ -75,9 +70,9 @@ def test_keygen_json_starts_jwt_only_until_the_consumer_secret_is_added(tmp_path
 
 
 def test_keygen_makes_a_new_encryption_key_each_time(tmp_path: Path) -> None:
-    assert _sfdc("keygen", "--out", str(tmp_path)).returncode == 0
+    assert sfdc("keygen", "--out", str(tmp_path)).exit_code == 0
     first = json.loads((tmp_path / "credhub-service.json").read_text())["encryption_key"]
-    assert _sfdc("keygen", "--out", str(tmp_path), "--force").returncode == 0
+    assert sfdc("keygen", "--out", str(tmp_path), "--force").exit_code == 0
     second = json.loads((tmp_path / "credhub-service.json").read_text())["encryption_key"]
     assert first != second
     assert stat.S_IMODE((tmp_path / "credhub-service.json").stat().st_mode) == 0o600
@@ -92,15 +87,16 @@ def test_credhub_json_keeps_a_given_encryption_key() -> None:
 
 
 def test_keygen_will_not_overwrite_a_key(tmp_path: Path) -> None:
-    assert _sfdc("keygen", "--out", str(tmp_path)).returncode == 0
+    assert sfdc("keygen", "--out", str(tmp_path)).exit_code == 0
     key = (tmp_path / "private_key.pem").read_text()
-    again = _sfdc("keygen", "--out", str(tmp_path))
-    assert again.returncode != 0
+    again = sfdc("keygen", "--out", str(tmp_path))
+    assert again.exit_code != 0
     assert "--force" in again.stderr
     assert (tmp_path / "private_key.pem").read_text() == key
 
 
 def test_token_command_reports_bad_configuration_in_one_line(tmp_path: Path) -> None:
+    # The one test of the real entry point, sfdc/__main__.py, as a process of its own.
     result = subprocess.run(
         [sys.executable, "-m", "sfdc", "token"],
         capture_output=True,
