@@ -5,7 +5,8 @@ the same variables or in the container with ``cf ssh``. It loads the
 settings exactly as the service does at start-up, reports where the key came
 from and the fingerprints to compare with the connected app, and, unless
 offline, performs one exchange (no cache) and one identity call. Each step is
-one line; the first failure carries Salesforce's error and the hint.
+one line, ``ok``, ``warn`` or ``FAIL``; the first failure carries Salesforce's error
+and the hint.
 """
 
 from __future__ import annotations
@@ -31,15 +32,26 @@ from sfdc.tokens.service import JwtBearerFlow
 
 @dataclass(frozen=True)
 class Step:
+    """One line of the report. A warning passes (exit status 0) but is not labelled ok:
+    the service starts with it, and the operator should still act on it."""
+
     name: str
     ok: bool
     detail: str
+    warning: bool = False
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``warn`` or ``FAIL``: the line's label, and its ``status`` in JSON."""
+        if not self.ok:
+            return "FAIL"
+        return "warn" if self.warning else "ok"
 
     def line(self) -> str:
-        return f"{'ok' if self.ok else 'FAIL':4}  {self.name:<14} {self.detail}"
+        return f"{self.status:4}  {self.name:<14} {self.detail}"
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {"name": self.name, "ok": self.ok, "status": self.status, "detail": self.detail}
 
 
 def _describe(settings: Settings, now: datetime) -> list[Step]:
@@ -67,7 +79,7 @@ def _describe(settings: Settings, now: datetime) -> list[Step]:
             ),
         ),
         _connections_setting(settings),
-        *(Step("warning", True, warning) for warning in settings.warnings),
+        *(Step("warning", True, warning, warning=True) for warning in settings.warnings),
     ]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import jwt
 import pytest
+from cryptography.fernet import Fernet
 from flask import Flask
 from junitparser import JUnitXml
 from werkzeug.serving import make_server
@@ -185,6 +186,24 @@ def test_check_offline_reports_where_the_key_came_from_and_its_fingerprints(
     assert "sha256:" in result.stdout
     assert "valid until" in result.stdout
     assert keypair.key_body[:40] not in result.stdout
+
+
+def test_check_labels_a_warning_warn_and_still_passes(operator_env: dict[str, str]) -> None:
+    on_cf_with_sqlite = {
+        **operator_env,
+        "VCAP_APPLICATION": '{"name": "sfdc-token-service"}',
+        "SFDC_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "SFDC_CONSUMER_SECRET": "the-connected-apps-consumer-secret",
+    }
+    result = sfdc("check", "--offline", env=on_cf_with_sqlite)
+    assert result.exit_code == 0, "the service starts with it, so check passes"
+    (warned,) = [line for line in result.stdout.splitlines() if "lost when it restarts" in line]
+    assert warned.startswith("warn  warning ")
+    assert "bind a PostgreSQL service" in warned
+    steps = json.loads(sfdc("check", "--offline", "--json", env=on_cf_with_sqlite).stdout)
+    (step,) = [step for step in steps if "lost when it restarts" in step["detail"]]
+    assert (step["status"], step["ok"]) == ("warn", True)
+    assert {s["status"] for s in steps if s is not step} == {"ok"}
 
 
 def test_check_logs_in_once_and_calls_the_identity_url(
