@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 from sfdc.ops.keygen import KeyPair, credhub_json
@@ -35,7 +36,7 @@ def test_keygen_writes_a_bindable_pair_and_says_what_to_do(tmp_path: Path) -> No
     for secret in ("private_key.pem", "credhub-service.json"):
         assert stat.S_IMODE((tmp_path / secret).stat().st_mode) == 0o600
     # What `cf create-service ... -c` stores is what the app then sees in VCAP_SERVICES,
-    # once the person has added the consumer secret, as the README's deploy guide says.
+    # once the consumer secret is in it (--consumer-secret-stdin, or by hand).
     credentials = json.loads((tmp_path / "credhub-service.json").read_text())
     credentials["consumer_secret"] = "the-connected-apps-consumer-secret"
     settings = load_settings(_vcap(credentials))
@@ -76,6 +77,89 @@ def test_keygen_makes_a_new_encryption_key_each_time(tmp_path: Path) -> None:
     second = json.loads((tmp_path / "credhub-service.json").read_text())["encryption_key"]
     assert first != second
     assert stat.S_IMODE((tmp_path / "credhub-service.json").stat().st_mode) == 0o600
+
+
+_FILES = ("private_key.pem", "certificate.pem", "credhub-service.json")
+CONSUMER_SECRET = "8F1E5A0C2B7D4E6F9A3C5B7D1E2F4A6C8E0B2D4F6A8C0E2B4D6F8A0C2E4B6D8F"
+
+
+def test_keygen_takes_the_consumer_secret_from_stdin_and_never_shows_it(tmp_path: Path) -> None:
+    result = sfdc(
+        "keygen",
+        "--out",
+        str(tmp_path),
+        "--consumer-key",
+        "3MVGkey",
+        "--username",
+        "api@example.com",
+        "--consumer-secret-stdin",
+        stdin=CONSUMER_SECRET + "\n",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert CONSUMER_SECRET not in result.stdout + result.stderr
+    assert "--consumer-secret-stdin" not in result.stdout, "no step left to add it"
+    credentials = json.loads((tmp_path / "credhub-service.json").read_text())
+    assert credentials["consumer_secret"] == CONSUMER_SECRET
+    assert stat.S_IMODE((tmp_path / "credhub-service.json").stat().st_mode) == 0o600
+    settings = load_settings(_vcap(credentials))
+    assert settings.consumer_secret == CONSUMER_SECRET
+    assert settings.connections_enabled
+
+
+def test_keygen_adds_the_consumer_secret_to_the_files_it_wrote_before(tmp_path: Path) -> None:
+    # The connected app shows its secret only once saved with the certificate made here.
+    first = sfdc("keygen", "--out", str(tmp_path), "--api-key")
+    assert f"python -m sfdc keygen --out {tmp_path} --consumer-secret-stdin" in first.stdout
+    before = {name: (tmp_path / name).read_text() for name in _FILES}
+    result = sfdc(
+        "keygen", "--out", str(tmp_path), "--consumer-secret-stdin", stdin=CONSUMER_SECRET
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "the key pair is unchanged" in result.stdout
+    assert CONSUMER_SECRET not in result.stdout + result.stderr
+    assert (tmp_path / "private_key.pem").read_text() == before["private_key.pem"]
+    assert (tmp_path / "certificate.pem").read_text() == before["certificate.pem"]
+    credentials = json.loads((tmp_path / "credhub-service.json").read_text())
+    assert credentials == {
+        **json.loads(before["credhub-service.json"]),
+        "consumer_secret": CONSUMER_SECRET,
+    }
+    assert stat.S_IMODE((tmp_path / "credhub-service.json").stat().st_mode) == 0o600
+    assert load_settings(
+        {**_vcap(credentials), "SFDC_CONSUMER_KEY": "k", "SFDC_USERNAME": "u"}
+    ).connections_enabled
+
+
+@pytest.mark.parametrize(
+    ("stdin", "problem"),
+    [
+        ("", "no consumer secret"),
+        ("\n  \n", "no consumer secret"),
+        ("first-half second-half\n", "one line"),
+        ("first-line\nsecond-line\n", "one line"),
+    ],
+)
+def test_keygen_refuses_stdin_that_is_not_one_secret(
+    tmp_path: Path, stdin: str, problem: str
+) -> None:
+    assert sfdc("keygen", "--out", str(tmp_path)).exit_code == 0
+    before = (tmp_path / "credhub-service.json").read_text()
+    result = sfdc("keygen", "--out", str(tmp_path), "--consumer-secret-stdin", stdin=stdin)
+    assert result.exit_code == 1
+    assert problem in result.stderr
+    assert not any(word in result.stderr for word in stdin.split())
+    assert (tmp_path / "credhub-service.json").read_text() == before
+
+
+def test_keygen_adding_a_secret_will_not_quietly_drop_other_options(tmp_path: Path) -> None:
+    assert sfdc("keygen", "--out", str(tmp_path)).exit_code == 0
+    before = (tmp_path / "credhub-service.json").read_text()
+    result = sfdc(
+        "keygen", "--out", str(tmp_path), "--consumer-secret-stdin", "--api-key", stdin="s3cr3t"
+    )
+    assert result.exit_code == 1
+    assert "--force" in result.stderr
+    assert (tmp_path / "credhub-service.json").read_text() == before
 
 
 def test_credhub_json_keeps_a_given_encryption_key() -> None:
