@@ -84,24 +84,15 @@ CONSUMER_SECRET = "8F1E5A0C2B7D4E6F9A3C5B7D1E2F4A6C8E0B2D4F6A8C0E2B4D6F8A0C2E4B6
 
 
 def test_keygen_takes_the_consumer_secret_from_stdin_and_never_shows_it(tmp_path: Path) -> None:
-    result = sfdc(
-        "keygen",
-        "--out",
-        str(tmp_path),
-        "--consumer-key",
-        "3MVGkey",
-        "--username",
-        "api@example.com",
-        "--consumer-secret-stdin",
-        stdin=CONSUMER_SECRET + "\n",
-    )
+    piped = CONSUMER_SECRET + "\n"
+    result = sfdc("keygen", "--out", str(tmp_path), "--consumer-secret-stdin", stdin=piped)
     assert result.exit_code == 0, result.stderr
     assert CONSUMER_SECRET not in result.stdout + result.stderr
     assert "--consumer-secret-stdin" not in result.stdout, "no step left to add it"
     credentials = json.loads((tmp_path / "credhub-service.json").read_text())
     assert credentials["consumer_secret"] == CONSUMER_SECRET
     assert stat.S_IMODE((tmp_path / "credhub-service.json").stat().st_mode) == 0o600
-    settings = load_settings(_vcap(credentials))
+    settings = load_settings({**_vcap(credentials), "SFDC_CONSUMER_KEY": "k", "SFDC_USERNAME": "u"})
     assert settings.consumer_secret == CONSUMER_SECRET
     assert settings.connections_enabled
 
