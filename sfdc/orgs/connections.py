@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
-from sfdc.clock import Clock
 from sfdc.orgs.consent import StateSigner
 from sfdc.orgs.onboarding import ConnectLink, Onboarding
 from sfdc.orgs.records import CONNECTED, UnknownConnection, check_name, describe
@@ -40,7 +40,7 @@ class Connections:
         settings: Settings,
         store: ConnectionStore,
         transport: Transport,
-        clock: Clock,
+        clock: Callable[[], datetime],
     ) -> None:
         if settings.consumer_secret is None or not settings.encryption_keys:
             raise ValueError("connected orgs need the consumer secret and an encryption key")

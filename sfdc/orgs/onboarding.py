@@ -16,12 +16,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from sfdc.clock import Clock
 from sfdc.errors import RequestError, SalesforceRefusal, SfdcError, UpstreamError
 from sfdc.orgs.consent import StateSigner, pkce_pair, state_error
 from sfdc.orgs.records import CONNECTED, check_name, describe
@@ -98,7 +98,7 @@ class Onboarding:
     vault: Vault
     signer: StateSigner
     transport: Transport
-    clock: Clock
+    clock: Callable[[], datetime]
 
     def link(
         self,

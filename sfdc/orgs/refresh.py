@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import datetime
 from urllib.parse import urlsplit
 
-from sfdc.clock import Clock
 from sfdc.errors import SalesforceRefusal
 from sfdc.orgs.records import CONNECTED, NEEDS_CONSENT, ConsentRequired, UnknownConnection
 from sfdc.orgs.schema import ConnectionRow
@@ -50,7 +51,7 @@ class Refresher:
     store: ConnectionStore
     vault: Vault
     transport: Transport
-    clock: Clock
+    clock: Callable[[], datetime]
 
     def refresh(self, name: str, rejected: frozenset[str]) -> Exchange:
         """The connection's current token, refreshing it under the row lock if it must be."""

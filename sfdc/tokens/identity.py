@@ -9,9 +9,10 @@ one. Any other answer is Salesforce's refusal, returned with a hint.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from sfdc.clock import Clock
 from sfdc.errors import UpstreamError, UpstreamProtocolError
 from sfdc.salesforce.refusals import is_session_rejection
 from sfdc.salesforce.transport import Transport
@@ -56,7 +57,9 @@ def _refusal(status: int, body: bytes) -> UpstreamError:
     )
 
 
-def check(tokens: TokenSource, transport: Transport, clock: Clock) -> dict[str, Any]:
+def check(
+    tokens: TokenSource, transport: Transport, clock: Callable[[], datetime]
+) -> dict[str, Any]:
     """The connection report, or the upstream error that explains why there is none."""
     exchange = tokens.current()
     for attempt in (1, 2):

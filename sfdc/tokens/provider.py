@@ -33,7 +33,6 @@ from datetime import datetime, timedelta
 
 from redis.lock import Lock
 
-from sfdc.clock import Clock
 from sfdc.errors import SalesforceUnavailable, SfdcError
 from sfdc.telemetry import metrics
 from sfdc.tokens.cooldown import Blocked, Cooldown
@@ -73,7 +72,7 @@ class TokenProvider:
         self,
         mint: Callable[[], Exchange],
         *,
-        clock: Clock,
+        clock: Callable[[], datetime],
         store: RedisStore | None = None,
         cooldown: Cooldown | None = None,
         sleep: Callable[[float], None] = time.sleep,
