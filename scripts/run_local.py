@@ -8,8 +8,9 @@ lines. Connected orgs are on: the emulator registers the service's
 /oauth/callback, and connections are kept in .local/connections.db.
 Ctrl-C stops both.
 
-The emulator runs on a thread of this process, built from EmulatorConfig:
-`python -m sfdc emulator` has no option for the app's Callback URLs.
+The emulator runs on a thread of this process, built from EmulatorConfig (the
+same settings `python -m sfdc emulator --callback-url ... --consumer-secret ...`
+takes), so that one process holds both and one Ctrl-C stops them.
 """
 
 from __future__ import annotations

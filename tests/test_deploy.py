@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import subprocess
@@ -214,3 +215,13 @@ def test_metrics_sum_over_gunicorn_workers_sharing_redis(
     assert sample(text, "sfdc_redis_up") == 1
     leftovers = [p for p in Path(tempfile.gettempdir()).glob("sfdc-metrics-*") if p not in before]
     assert leftovers == [], "the metrics directory goes away with the server"
+
+
+@pytest.mark.parametrize("leftover", ["build", "dist", "sfdc_token_service.egg-info"])
+def test_what_pip_install_leaves_is_neither_committed_nor_pushed(leftover: str) -> None:
+    patterns = [p.strip().rstrip("/") for p in (ROOT / ".cfignore").read_text().splitlines()]
+    assert any(fnmatch.fnmatch(leftover, p) for p in patterns if p and not p.startswith("#"))
+    ignored = subprocess.run(
+        ["git", "check-ignore", "--quiet", f"{leftover}/"], cwd=ROOT, check=False
+    )
+    assert ignored.returncode == 0, f"{leftover}/ is not in .gitignore"

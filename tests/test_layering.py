@@ -2,7 +2,7 @@
 
 The order, top to bottom (DESIGN.md): ``web`` and ``ops`` → ``orgs`` and
 ``client`` → ``tokens`` → ``salesforce`` → ``settings`` → ``errors``;
-``telemetry`` is used by all and uses none; ``emulator`` shares nothing with
+``telemetry`` and ``clock`` are used by all and use none; ``emulator`` shares nothing with
 the client code. Each package's ``__init__`` docstring says the same in words.
 """
 
@@ -17,7 +17,7 @@ import pytest
 
 SFDC = Path(__file__).resolve().parent.parent / "sfdc"
 
-_GROUND = {"sfdc.errors", "sfdc.telemetry"}
+_GROUND = {"sfdc.errors", "sfdc.clock", "sfdc.telemetry"}
 _SETTINGS = _GROUND | {"sfdc.settings"}
 _WIRE = _SETTINGS | {"sfdc.salesforce"}
 _TOKENS = _WIRE | {"sfdc.tokens"}
@@ -26,6 +26,7 @@ _CORE = _TOKENS | {"sfdc.orgs", "sfdc.client"}
 # Part -> the parts it may import (its own modules are always allowed).
 ALLOWED: dict[str, set[str]] = {
     "sfdc.errors": set(),
+    "sfdc.clock": set(),
     "sfdc.telemetry": set(),
     "sfdc.settings": _GROUND,
     "sfdc.salesforce": _SETTINGS,

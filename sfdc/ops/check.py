@@ -5,56 +5,62 @@ the same variables or in the container with ``cf ssh``. It loads the
 settings exactly as the service does at start-up, reports where the key came
 from and the fingerprints to compare with the connected app, and, unless
 offline, performs one exchange (no cache) and one identity call. Each step is
-one line; the first failure carries Salesforce's error and the hint.
+one line, ``ok``, ``warn`` or ``FAIL``; the first failure carries Salesforce's error
+and the hint.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import requests
-from cryptography.hazmat.primitives import serialization
 
+from sfdc.clock import Clock, utc_now
 from sfdc.errors import SfdcError
 from sfdc.orgs.store import ConnectionStore
 from sfdc.salesforce.oauth import OAuthClient
 from sfdc.salesforce.pools import new_session
 from sfdc.salesforce.transport import Transport
 from sfdc.settings.settings import Settings, load_settings
+from sfdc.telemetry.fingerprints import public_key_fingerprint
 from sfdc.tokens import identity
-from sfdc.tokens.service import JwtBearerFlow, utc_now
+from sfdc.tokens.service import JwtBearerFlow
 
 
 @dataclass(frozen=True)
 class Step:
+    """One line of the report. A warning passes (exit status 0) but is not labelled ok:
+    the service starts with it, and the operator should still act on it."""
+
     name: str
     ok: bool
     detail: str
+    warning: bool = False
+
+    @property
+    def status(self) -> str:
+        """``ok``, ``warn`` or ``FAIL``: the line's label, and its ``status`` in JSON."""
+        if not self.ok:
+            return "FAIL"
+        return "warn" if self.warning else "ok"
 
     def line(self) -> str:
-        return f"{'ok' if self.ok else 'FAIL':4}  {self.name:<14} {self.detail}"
+        return f"{self.status:4}  {self.name:<14} {self.detail}"
 
     def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-def key_fingerprint(settings: Settings) -> str:
-    der = settings.private_key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return "sha256:" + hashlib.sha256(der).hexdigest()[:16]
+        return {"name": self.name, "ok": self.ok, "status": self.status, "detail": self.detail}
 
 
 def _describe(settings: Settings, now: datetime) -> list[Step]:
     cert = settings.certificate
     expiry = cert.not_valid_after_utc
+    public_key = public_key_fingerprint(settings.private_key.public_key())
     cache = f"Redis ({settings.redis.source})" if settings.redis else "per process (no Redis)"
     return [
-        Step("key", True, f"from {settings.key_source}; public key {key_fingerprint(settings)}"),
+        Step("key", True, f"from {settings.key_source}; public key {public_key}"),
         Step(
             "certificate",
             True,
@@ -73,7 +79,7 @@ def _describe(settings: Settings, now: datetime) -> list[Step]:
             ),
         ),
         _connections_setting(settings),
-        *(Step("warning", True, warning) for warning in settings.warnings),
+        *(Step("warning", True, warning, warning=True) for warning in settings.warnings),
     ]
 
 
@@ -112,7 +118,7 @@ def run(
     *,
     offline: bool = False,
     session: requests.Session | None = None,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Clock = utc_now,
 ) -> list[Step]:
     try:
         settings = load_settings(environ, now=clock())

@@ -12,13 +12,13 @@ import os
 import secrets
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from sfdc.clock import utc_now
 from sfdc.errors import SfdcError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -78,6 +78,13 @@ def _write_secret(path: Path, text: str) -> None:
     is_flag=True,
     help="Also generate an API key (stored in the JSON as api_keys).",
 )
+@click.option(
+    "--consumer-secret-stdin",
+    "secret_from_stdin",
+    is_flag=True,
+    help="Also store the connected app's Consumer Secret, read from stdin (asked for without "
+    "echo on a terminal). With the files already there, only adds it to the JSON.",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing private key.")
 def keygen(
     out_dir: Path,
@@ -87,36 +94,87 @@ def keygen(
     consumer_key: str | None,
     username: str | None,
     with_api_key: bool,
+    secret_from_stdin: bool,
     force: bool,
 ) -> None:
     """Generate a private key and self-signed certificate, and the CredHub JSON to bind them."""
-    from sfdc.ops.keygen import credhub_json, generate
+    from sfdc.ops.keygen import credhub_json, generate, with_consumer_secret
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     key_path = out_dir / "private_key.pem"
     cert_path = out_dir / "certificate.pem"
     json_path = out_dir / "credhub-service.json"
-    if key_path.exists() and not force:
-        raise click.ClickException(f"{key_path} exists; pass --force to replace it.")
-    pair = generate(common_name, datetime.now(UTC))
+    adding = secret_from_stdin and key_path.exists() and not force
+    if key_path.exists() and not force and not adding:
+        raise click.ClickException(
+            f"{key_path} exists; pass --force to replace it, or --consumer-secret-stdin "
+            "to add only the consumer secret."
+        )
+    if adding and (consumer_key or username or with_api_key):
+        raise click.ClickException(
+            f"{key_path} exists, so --consumer-secret-stdin only adds the consumer secret; "
+            "pass --force to make a new pair with the other options."
+        )
+    if adding and not json_path.exists():
+        raise click.ClickException(f"{json_path} is gone; pass --force to make a new pair.")
+    consumer_secret = _read_consumer_secret() if secret_from_stdin else None
+    if adding and consumer_secret:
+        _write_secret(json_path, with_consumer_secret(json_path.read_text(), consumer_secret))
+        click.echo(f"Added consumer_secret to {json_path}; the key pair is unchanged.")
+        click.echo("")
+        _store_and_delete(service, key_path, json_path, first_step=1, api_key=False)
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    pair = generate(common_name, utc_now())
     _write_secret(key_path, pair.private_key_pem)
     cert_path.write_text(pair.certificate_pem)
     api_key = secrets.token_urlsafe(32) if with_api_key else None
     document = credhub_json(
-        pair, credential=credential, consumer_key=consumer_key, username=username, api_key=api_key
+        pair,
+        credential=credential,
+        consumer_key=consumer_key,
+        username=username,
+        api_key=api_key,
+        consumer_secret=consumer_secret,
     )
     _write_secret(json_path, document)
     click.echo(f"Wrote {key_path} (secret, mode 0600), {cert_path}, {json_path} (secret).")
     click.echo("")
     click.echo(f"1. Upload {cert_path} to your connected app: App Manager > (app) > Edit >")
     click.echo("   Enable OAuth Settings > Use digital signatures.")
-    click.echo("2. Store key and certificate in CredHub and bind them:")
+    step = 2
+    if not consumer_secret:
+        click.echo("2. Once the app is saved, add its Consumer Secret (for connected orgs and real")
+        click.echo("   token expiry); paste it when asked, it is not shown:")
+        click.echo(f"     python -m sfdc keygen --out {out_dir} --consumer-secret-stdin")
+        step = 3
+    _store_and_delete(service, key_path, json_path, first_step=step, api_key=bool(api_key))
+
+
+def _read_consumer_secret() -> str:
+    """The Consumer Secret from stdin: a prompt without echo on a terminal, else a pipe."""
+    from sfdc.ops.keygen import consumer_secret_from
+
+    stdin = click.get_text_stream("stdin")
+    if stdin.isatty():
+        text = click.prompt("Consumer Secret (not shown)", hide_input=True, err=True)
+    else:
+        text = stdin.read()
+    try:
+        return consumer_secret_from(text)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _store_and_delete(
+    service: str, key_path: Path, json_path: Path, *, first_step: int, api_key: bool
+) -> None:
+    click.echo(f"{first_step}. Store key and certificate in CredHub and bind them:")
     click.echo(f"     cf create-service credhub default {service} -c {json_path}")
     click.echo(f"     cf bind-service APP {service}   # or list it under services: in manifest.yml")
     if api_key:
         click.echo(f"   Callers send the api_keys value from {json_path} as a Bearer token:")
         click.echo("   copy it into your secret store now, CredHub will not show it again.")
-    click.echo(f"3. Delete {key_path} and {json_path} once CredHub holds them.")
+    click.echo(f"{first_step + 1}. Delete {key_path} and {json_path} once CredHub holds them.")
 
 
 @main.command()

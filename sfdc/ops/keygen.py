@@ -7,7 +7,11 @@ pair where the service looks by default: an entry whose ``value`` holds
 ``ca``, ``certificate`` and ``private_key``, as a CredHub certificate credential does.
 Next to it goes a new Fernet ``encryption_key``: what seals connected orgs'
 refresh tokens (``SFDC_ENCRYPTION_KEY``). It turns connected orgs on, which
-also needs the connected app's ``consumer_secret`` in the same JSON.
+also needs the connected app's ``consumer_secret`` in the same JSON. That one
+is not ours to generate: Salesforce shows it once the connected app is saved
+(with the certificate made here), so it can also be added to a JSON written
+earlier, read from stdin rather than the command line, where shell history and
+``ps`` would keep it.
 """
 
 from __future__ import annotations
@@ -73,6 +77,7 @@ def credhub_json(
     username: str | None = None,
     api_key: str | None = None,
     encryption_key: str | None = None,
+    consumer_secret: str | None = None,
 ) -> str:
     """The ``cf create-service credhub default NAME -c FILE`` document.
 
@@ -95,4 +100,31 @@ def credhub_json(
     if api_key:
         document["api_keys"] = api_key
     document["encryption_key"] = encryption_key or new_encryption_key()
+    if consumer_secret:
+        document["consumer_secret"] = consumer_secret
+    return _dump(document)
+
+
+def with_consumer_secret(document: str, consumer_secret: str) -> str:
+    """A ``credhub_json`` document with ``consumer_secret`` set; all else unchanged."""
+    parsed = json.loads(document)
+    if not isinstance(parsed, dict):
+        raise ValueError("not a CredHub service JSON object")
+    parsed["consumer_secret"] = consumer_secret
+    return _dump(parsed)
+
+
+def consumer_secret_from(text: str) -> str:
+    """The one line an operator pasted or piped, or ``ValueError`` (never quoting it)."""
+    lines = text.strip().splitlines()
+    if not lines:
+        raise ValueError("no consumer secret was given on stdin")
+    if len(lines) > 1 or any(char.isspace() for char in lines[0]):
+        raise ValueError(
+            "stdin held more than one word; give only the Consumer Secret, on one line"
+        )
+    return lines[0]
+
+
+def _dump(document: dict[str, object]) -> str:
     return json.dumps(document, indent=2) + "\n"

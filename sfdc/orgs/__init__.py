@@ -7,5 +7,5 @@ PKCE pair, ``refresh`` turns a stored refresh token into access tokens,
 ``records`` names a connection's states, ``vault`` seals secrets for it.
 
 May import: ``sfdc.tokens``, ``sfdc.salesforce``, ``sfdc.settings``,
-``sfdc.errors``, ``sfdc.telemetry``.
+``sfdc.errors``, ``sfdc.clock``, ``sfdc.telemetry``.
 """

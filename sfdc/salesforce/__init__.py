@@ -6,5 +6,5 @@ revoke and introspect endpoints), ``refusals`` (what each Salesforce refusal
 means and what to do about it) and ``paths`` (which API paths a caller may
 have proxied, and which headers cross).
 
-May import: ``sfdc.settings``, ``sfdc.errors``, ``sfdc.telemetry``.
+May import: ``sfdc.settings``, ``sfdc.errors``, ``sfdc.clock``, ``sfdc.telemetry``.
 """

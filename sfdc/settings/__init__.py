@@ -6,5 +6,5 @@ audience (``hosts``), the bound CredHub credential (``cloudfoundry``), Redis
 (``redis``) and the connections database (``database``). Anything that cannot
 work stops start-up with one ``ConfigError`` line naming the fix.
 
-May import: ``sfdc.errors`` and ``sfdc.telemetry``; nothing above them.
+May import: ``sfdc.errors``, ``sfdc.clock`` and ``sfdc.telemetry``; nothing above them.
 """

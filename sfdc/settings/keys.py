@@ -10,7 +10,6 @@ Error messages describe what was found, never the material itself.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import textwrap
 from datetime import datetime
@@ -20,6 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sfdc.errors import ConfigError
+from sfdc.telemetry.fingerprints import certificate_fingerprint
 
 _BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
 _KEY_LABELS = ("PRIVATE KEY", "RSA PRIVATE KEY")
@@ -105,16 +105,11 @@ def check_pair(key: rsa.RSAPrivateKey, cert: x509.Certificate, *, source: str) -
     if cert.public_key().public_bytes(*spki) != key.public_key().public_bytes(*spki):
         raise ConfigError(
             f"The private key and the certificate from {source} do not belong together "
-            f"(certificate {fingerprint(cert)}); Salesforce would answer 'invalid assertion'.",
+            f"(certificate {certificate_fingerprint(cert)}); "
+            "Salesforce would answer 'invalid assertion'.",
             hint="Bind the key that was generated with this certificate, or generate a new "
             "pair with `python -m sfdc keygen` and upload its certificate to the connected app.",
         )
-
-
-def fingerprint(cert: x509.Certificate) -> str:
-    """SHA-256 of the certificate, shortened: enough to compare with the connected app."""
-    digest = hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
-    return "sha256:" + digest[:16]
 
 
 def expiry_warning(cert: x509.Certificate, now: datetime) -> str | None:
@@ -123,7 +118,7 @@ def expiry_warning(cert: x509.Certificate, now: datetime) -> str | None:
     if not_after > now:
         return None
     return (
-        f"The signing certificate {fingerprint(cert)} expired on {not_after:%Y-%m-%d}. "
+        f"The signing certificate {certificate_fingerprint(cert)} expired on {not_after:%Y-%m-%d}. "
         "Salesforce does not enforce certificate expiry, so tokens still work, but plan a "
         "rotation: `python -m sfdc keygen`, upload, rebind."
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,12 +20,14 @@ from cryptography import x509
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from sfdc.clock import utc_now
 from sfdc.errors import ConfigError
 from sfdc.settings import keys
 from sfdc.settings.cloudfoundry import Credential, find_credential
 from sfdc.settings.database import DatabaseBinding, find_database
 from sfdc.settings.hosts import PRODUCTION_AUDIENCE, SANDBOX_AUDIENCE, is_loopback
 from sfdc.settings.redis import RedisBinding, find_redis
+from sfdc.telemetry.fingerprints import certificate_fingerprint
 
 DEFAULT_LOGIN_URL = "https://login.salesforce.com"
 # Long enough that guessing is hopeless; `secrets.token_urlsafe(32)` gives 43.
@@ -72,7 +74,7 @@ class Settings:
 
     @property
     def certificate_fingerprint(self) -> str:
-        return keys.fingerprint(self.certificate)
+        return certificate_fingerprint(self.certificate)
 
     @property
     def login_is_loopback(self) -> bool:
@@ -266,7 +268,7 @@ def load_settings(
 ) -> Settings:
     """Settings from ``environ`` (default: the process environment), or ``ConfigError``."""
     environ = os.environ if environ is None else environ
-    now = now or datetime.now(UTC)
+    now = now or utc_now()
     peek = _Source(environ, None)
     service_name = peek.env("SFDC_CREDHUB_SERVICE")
     pem_from_env = all(

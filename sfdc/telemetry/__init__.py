@@ -1,4 +1,4 @@
-"""Telemetry: JSON log lines and Prometheus metrics.
+"""Telemetry: JSON log lines, Prometheus metrics, and fingerprints naming secrets in them.
 
 Used by every other part; imports none of them.
 """

@@ -7,5 +7,6 @@ caches: ``provider`` (process memory, one flight, background refresh),
 (backing off a refusing Salesforce) and ``sealing`` (encryption at rest).
 ``identity`` is the connection test through the identity URL.
 
-May import: ``sfdc.salesforce``, ``sfdc.settings``, ``sfdc.errors``, ``sfdc.telemetry``.
+May import: ``sfdc.salesforce``, ``sfdc.settings``, ``sfdc.errors``, ``sfdc.clock``,
+``sfdc.telemetry``.
 """

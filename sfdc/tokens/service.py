@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import requests
 
+from sfdc.clock import Clock, utc_now
 from sfdc.errors import SfdcError
 from sfdc.salesforce.oauth import OAuthClient
 from sfdc.salesforce.pools import new_session
@@ -33,17 +33,12 @@ from sfdc.tokens.token import REFRESH_AHEAD, Token, token_from_response
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 
 # A token must outlive its refresh window, or every use would start another
 # exchange. Salesforce never issues a session this short; an expiry that close
 # means a clock is wrong, so we trust the token longer and let a rejection,
 # if it comes, replace it.
 MIN_TOKEN_LIFETIME = 2 * REFRESH_AHEAD
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class JwtBearerFlow:

@@ -8,7 +8,6 @@ introspection, or a configured maximum age), and may be ``None``.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -19,11 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from sfdc.errors import UpstreamProtocolError
 from sfdc.settings.hosts import check_salesforce_url
-
-
-def fingerprint(secret: str) -> str:
-    """A short digest naming a secret in logs without revealing it."""
-    return hashlib.sha256(secret.encode()).hexdigest()[:12]
+from sfdc.telemetry.fingerprints import secret_fingerprint
 
 
 @dataclass(frozen=True)
@@ -40,7 +35,7 @@ class Token:
 
     @property
     def fingerprint(self) -> str:
-        return fingerprint(self.access_token)
+        return secret_fingerprint(self.access_token)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``/token`` contract's fields."""

@@ -16,12 +16,13 @@ import uuid
 import requests
 from flask import Flask, Response, request
 
+from sfdc.clock import Clock, utc_now
 from sfdc.orgs.connections import Connections
 from sfdc.orgs.records import ConsentRequired
 from sfdc.orgs.store import ConnectionStore
 from sfdc.settings.settings import Settings, load_settings
 from sfdc.telemetry import logs
-from sfdc.tokens.service import Clock, TokenService, utc_now
+from sfdc.tokens.service import TokenService
 from sfdc.web import (
     connection_test,
     connections,

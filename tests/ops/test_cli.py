@@ -8,21 +8,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 from sfdc.ops.keygen import KeyPair, credhub_json
 from sfdc.settings.settings import load_settings
 from tests.deploy import ROOT
-
-
-def _sfdc(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sfdc", *args], capture_output=True, text=True, cwd=cwd, check=False
-    )
+from tests.ops.invoke import sfdc
 
 
 def test_keygen_writes_a_bindable_pair_and_says_what_to_do(tmp_path: Path) -> None:
-    result = _sfdc(
+    result = sfdc(
         "keygen",
         "--out",
         str(tmp_path),
@@ -32,7 +28,7 @@ def test_keygen_writes_a_bindable_pair_and_says_what_to_do(tmp_path: Path) -> No
         "api@example.com",
         "--api-key",
     )
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     assert "cf create-service credhub default demo-credhub -c" in result.stdout
     assert "certificate.pem" in result.stdout
     assert "digital signatures" in result.stdout
@@ -40,7 +36,7 @@ def test_keygen_writes_a_bindable_pair_and_says_what_to_do(tmp_path: Path) -> No
     for secret in ("private_key.pem", "credhub-service.json"):
         assert stat.S_IMODE((tmp_path / secret).stat().st_mode) == 0o600
     # What `cf create-service ... -c` stores is what the app then sees in VCAP_SERVICES,
-    # once the person has added the consumer secret, as the README's deploy guide says.
+    # once the consumer secret is in it (--consumer-secret-stdin, or by hand).
     credentials = json.loads((tmp_path / "credhub-service.json").read_text())
     credentials["consumer_secret"] = "the-connected-apps-consumer-secret"
     settings = load_settings(_vcap(credentials))
@@ -62,7 +58,7 @@ def _vcap(credentials: dict[str, object]) -> dict[str, str]:
 
 def test_keygen_json_starts_jwt_only_until_the_consumer_secret_is_added(tmp_path: Path) -> None:
     assert (
-        _sfdc("keygen", "--out", str(tmp_path), "--consumer-key", "k", "--username", "u").returncode
+        sfdc("keygen", "--out", str(tmp_path), "--consumer-key", "k", "--username", "u").exit_code
         == 0
     )
     credentials = json.loads((tmp_path / "credhub-service.json").read_text())
@@ -75,12 +71,86 @@ def test_keygen_json_starts_jwt_only_until_the_consumer_secret_is_added(tmp_path
 
 
 def test_keygen_makes_a_new_encryption_key_each_time(tmp_path: Path) -> None:
-    assert _sfdc("keygen", "--out", str(tmp_path)).returncode == 0
+    assert sfdc("keygen", "--out", str(tmp_path)).exit_code == 0
     first = json.loads((tmp_path / "credhub-service.json").read_text())["encryption_key"]
-    assert _sfdc("keygen", "--out", str(tmp_path), "--force").returncode == 0
+    assert sfdc("keygen", "--out", str(tmp_path), "--force").exit_code == 0
     second = json.loads((tmp_path / "credhub-service.json").read_text())["encryption_key"]
     assert first != second
     assert stat.S_IMODE((tmp_path / "credhub-service.json").stat().st_mode) == 0o600
+
+
+_FILES = ("private_key.pem", "certificate.pem", "credhub-service.json")
+CONSUMER_SECRET = "8F1E5A0C2B7D4E6F9A3C5B7D1E2F4A6C8E0B2D4F6A8C0E2B4D6F8A0C2E4B6D8F"
+
+
+def test_keygen_takes_the_consumer_secret_from_stdin_and_never_shows_it(tmp_path: Path) -> None:
+    piped = CONSUMER_SECRET + "\n"
+    result = sfdc("keygen", "--out", str(tmp_path), "--consumer-secret-stdin", stdin=piped)
+    assert result.exit_code == 0, result.stderr
+    assert CONSUMER_SECRET not in result.stdout + result.stderr
+    assert "--consumer-secret-stdin" not in result.stdout, "no step left to add it"
+    credentials = json.loads((tmp_path / "credhub-service.json").read_text())
+    assert credentials["consumer_secret"] == CONSUMER_SECRET
+    assert stat.S_IMODE((tmp_path / "credhub-service.json").stat().st_mode) == 0o600
+    settings = load_settings({**_vcap(credentials), "SFDC_CONSUMER_KEY": "k", "SFDC_USERNAME": "u"})
+    assert settings.consumer_secret == CONSUMER_SECRET
+    assert settings.connections_enabled
+
+
+def test_keygen_adds_the_consumer_secret_to_the_files_it_wrote_before(tmp_path: Path) -> None:
+    # The connected app shows its secret only once saved with the certificate made here.
+    first = sfdc("keygen", "--out", str(tmp_path), "--api-key")
+    assert f"python -m sfdc keygen --out {tmp_path} --consumer-secret-stdin" in first.stdout
+    before = {name: (tmp_path / name).read_text() for name in _FILES}
+    result = sfdc(
+        "keygen", "--out", str(tmp_path), "--consumer-secret-stdin", stdin=CONSUMER_SECRET
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "the key pair is unchanged" in result.stdout
+    assert CONSUMER_SECRET not in result.stdout + result.stderr
+    assert (tmp_path / "private_key.pem").read_text() == before["private_key.pem"]
+    assert (tmp_path / "certificate.pem").read_text() == before["certificate.pem"]
+    credentials = json.loads((tmp_path / "credhub-service.json").read_text())
+    assert credentials == {
+        **json.loads(before["credhub-service.json"]),
+        "consumer_secret": CONSUMER_SECRET,
+    }
+    assert stat.S_IMODE((tmp_path / "credhub-service.json").stat().st_mode) == 0o600
+    assert load_settings(
+        {**_vcap(credentials), "SFDC_CONSUMER_KEY": "k", "SFDC_USERNAME": "u"}
+    ).connections_enabled
+
+
+@pytest.mark.parametrize(
+    ("stdin", "problem"),
+    [
+        ("", "no consumer secret"),
+        ("\n  \n", "no consumer secret"),
+        ("first-half second-half\n", "one line"),
+        ("first-line\nsecond-line\n", "one line"),
+    ],
+)
+def test_keygen_refuses_stdin_that_is_not_one_secret(
+    tmp_path: Path, stdin: str, problem: str
+) -> None:
+    assert sfdc("keygen", "--out", str(tmp_path)).exit_code == 0
+    before = (tmp_path / "credhub-service.json").read_text()
+    result = sfdc("keygen", "--out", str(tmp_path), "--consumer-secret-stdin", stdin=stdin)
+    assert result.exit_code == 1
+    assert problem in result.stderr
+    assert not any(word in result.stderr for word in stdin.split())
+    assert (tmp_path / "credhub-service.json").read_text() == before
+
+
+def test_keygen_adding_a_secret_will_not_quietly_drop_other_options(tmp_path: Path) -> None:
+    assert sfdc("keygen", "--out", str(tmp_path)).exit_code == 0
+    before = (tmp_path / "credhub-service.json").read_text()
+    result = sfdc(
+        "keygen", "--out", str(tmp_path), "--consumer-secret-stdin", "--api-key", stdin="s3cr3t"
+    )
+    assert result.exit_code == 1
+    assert "--force" in result.stderr
+    assert (tmp_path / "credhub-service.json").read_text() == before
 
 
 def test_credhub_json_keeps_a_given_encryption_key() -> None:
@@ -92,15 +162,16 @@ def test_credhub_json_keeps_a_given_encryption_key() -> None:
 
 
 def test_keygen_will_not_overwrite_a_key(tmp_path: Path) -> None:
-    assert _sfdc("keygen", "--out", str(tmp_path)).returncode == 0
+    assert sfdc("keygen", "--out", str(tmp_path)).exit_code == 0
     key = (tmp_path / "private_key.pem").read_text()
-    again = _sfdc("keygen", "--out", str(tmp_path))
-    assert again.returncode != 0
+    again = sfdc("keygen", "--out", str(tmp_path))
+    assert again.exit_code != 0
     assert "--force" in again.stderr
     assert (tmp_path / "private_key.pem").read_text() == key
 
 
 def test_token_command_reports_bad_configuration_in_one_line(tmp_path: Path) -> None:
+    # The one test of the real entry point, sfdc/__main__.py, as a process of its own.
     result = subprocess.run(
         [sys.executable, "-m", "sfdc", "token"],
         capture_output=True,

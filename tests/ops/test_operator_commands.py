@@ -1,10 +1,12 @@
-"""``python -m sfdc smoke | check | token`` run as an operator would, against a live app."""
+"""``python -m sfdc smoke | check | token`` run as an operator would, against a live app.
+
+The commands run in-process (``tests.ops.invoke``); the app and the emulator
+they talk to serve real HTTP on threads of this process.
+"""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -13,6 +15,7 @@ from typing import Any
 
 import jwt
 import pytest
+from cryptography.fernet import Fernet
 from flask import Flask
 from junitparser import JUnitXml
 from werkzeug.serving import make_server
@@ -21,8 +24,9 @@ from sfdc.emulator import running_emulator
 from sfdc.settings.settings import load_settings
 from sfdc.web import create_app
 from tests.conftest import API_KEY, CONSUMER_KEY, USERNAME, KeyPair
-from tests.deploy import ROOT, free_port
+from tests.deploy import free_port
 from tests.emulated import emulator_config, stats
+from tests.ops.invoke import sfdc
 from tests.web.conftest import AUTH
 
 
@@ -39,19 +43,6 @@ def live_url(app: Flask) -> Iterator[str]:
     server.shutdown()
 
 
-def sfdc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}
-    return subprocess.run(
-        [sys.executable, "-m", "sfdc", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**base, **(env or {})},
-        timeout=120,
-        check=False,
-    )
-
-
 # -- smoke ------------------------------------------------------------------------------
 
 
@@ -60,7 +51,7 @@ def test_smoke_passes_with_one_line_per_check_and_never_prints_a_token(
 ) -> None:
     report = tmp_path / "smoke.xml"
     result = sfdc("smoke", live_url, "--junit", str(report), env={"SFDC_SMOKE_API_KEY": API_KEY})
-    assert result.returncode == 0, result.stdout
+    assert result.exit_code == 0, result.stdout
     lines = result.stdout.splitlines()
     assert [line.split()[:2] for line in lines] == [
         ["PASS", "healthz"],
@@ -84,17 +75,17 @@ def test_smoke_json_report(live_url: str) -> None:
 
 def test_smoke_without_a_key_skips_the_key_checks_unless_required(live_url: str) -> None:
     result = sfdc("smoke", live_url)
-    assert result.returncode == 0
+    assert result.exit_code == 0
     statuses = [line.split()[0] for line in result.stdout.splitlines()]
     assert statuses == ["PASS", "PASS", "SKIP", "SKIP"]
     required = sfdc("smoke", live_url, "--require-key", env={"SFDC_SMOKE_API_KEY": ""})
-    assert required.returncode == 1, "a CI secret that went missing must not pass green"
+    assert required.exit_code == 1, "a CI secret that went missing must not pass green"
     assert required.stdout.count("FAIL") == 2
 
 
 def test_smoke_asks_for_the_scheme() -> None:
     result = sfdc("smoke", "127.0.0.1:8080")
-    assert result.returncode == 2
+    assert result.exit_code == 2
     assert "https://127.0.0.1:8080" in result.stderr
 
 
@@ -110,7 +101,7 @@ def test_smoke_failure_carries_the_services_error_and_hint(
             result = sfdc("smoke", url, "--api-key", API_KEY, "--junit", str(report))
         finally:
             server.shutdown()
-    assert result.returncode == 1
+    assert result.exit_code == 1
     failed = [line for line in result.stdout.splitlines() if line.startswith("FAIL")]
     assert any("token" in line and "invalid_grant" in line and "Hint:" in line for line in failed)
     suite = JUnitXml.fromfile(str(report))
@@ -129,7 +120,7 @@ def test_smoke_waits_for_a_deploy_that_is_still_coming_up(app: Flask) -> None:
             time.sleep(0.1)
         for server in started:
             server.shutdown()
-    assert result.returncode == 0, result.stdout
+    assert result.exit_code == 0, result.stdout
 
 
 def test_smoke_catches_a_service_that_leaks_to_anonymous_callers() -> None:
@@ -154,7 +145,7 @@ def test_smoke_catches_a_service_that_leaks_to_anonymous_callers() -> None:
         result = sfdc("smoke", url)
     finally:
         server.shutdown()
-    assert result.returncode == 1
+    assert result.exit_code == 1
     assert "FAIL  demo" in result.stdout
     assert "access token" in result.stdout
 
@@ -162,7 +153,7 @@ def test_smoke_catches_a_service_that_leaks_to_anonymous_callers() -> None:
 def test_smoke_against_nothing_fails_fast() -> None:
     started = time.monotonic()
     result = sfdc("smoke", f"http://127.0.0.1:{free_port()}", "--timeout", "2")
-    assert result.returncode == 1
+    assert result.exit_code == 1
     assert result.stdout.startswith("FAIL  healthz")
     statuses = [line.split()[0] for line in result.stdout.splitlines()]
     assert statuses == ["FAIL", "SKIP", "SKIP", "SKIP"], "every check reported, for CI's report"
@@ -188,7 +179,7 @@ def test_check_offline_reports_where_the_key_came_from_and_its_fingerprints(
     operator_env: dict[str, str], keypair: KeyPair
 ) -> None:
     result = sfdc("check", "--offline", env=operator_env)
-    assert result.returncode == 0, result.stdout
+    assert result.exit_code == 0, result.stdout
     names = [line.split()[1] for line in result.stdout.splitlines()]
     assert names[:6] == ["configuration", "key", "certificate", "login", "user", "service"]
     assert "SFDC_PRIVATE_KEY_FILE" in result.stdout
@@ -197,11 +188,29 @@ def test_check_offline_reports_where_the_key_came_from_and_its_fingerprints(
     assert keypair.key_body[:40] not in result.stdout
 
 
+def test_check_labels_a_warning_warn_and_still_passes(operator_env: dict[str, str]) -> None:
+    on_cf_with_sqlite = {
+        **operator_env,
+        "VCAP_APPLICATION": '{"name": "sfdc-token-service"}',
+        "SFDC_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "SFDC_CONSUMER_SECRET": "the-connected-apps-consumer-secret",
+    }
+    result = sfdc("check", "--offline", env=on_cf_with_sqlite)
+    assert result.exit_code == 0, "the service starts with it, so check passes"
+    (warned,) = [line for line in result.stdout.splitlines() if "lost when it restarts" in line]
+    assert warned.startswith("warn  warning ")
+    assert "bind a PostgreSQL service" in warned
+    steps = json.loads(sfdc("check", "--offline", "--json", env=on_cf_with_sqlite).stdout)
+    (step,) = [step for step in steps if "lost when it restarts" in step["detail"]]
+    assert (step["status"], step["ok"]) == ("warn", True)
+    assert {s["status"] for s in steps if s is not step} == {"ok"}
+
+
 def test_check_logs_in_once_and_calls_the_identity_url(
     operator_env: dict[str, str], emulator: Any
 ) -> None:
     result = sfdc("check", env={**operator_env, "SFDC_LOGIN_URL": emulator.url})
-    assert result.returncode == 0, result.stdout
+    assert result.exit_code == 0, result.stdout
     assert "ok    exchange" in result.stdout
     assert "ok    identity       Connected to org" in result.stdout
     assert USERNAME in result.stdout
@@ -213,7 +222,7 @@ def test_check_names_the_refusal_and_the_fix(
 ) -> None:
     with running_emulator(emulator_config(keypair, usernames=("other@example.com",))) as refusing:
         result = sfdc("check", "--json", env={**operator_env, "SFDC_LOGIN_URL": refusing.url})
-    assert result.returncode == 1
+    assert result.exit_code == 1
     steps = json.loads(result.stdout)
     assert steps[-1]["name"] == "exchange"
     assert steps[-1]["ok"] is False
@@ -223,7 +232,7 @@ def test_check_names_the_refusal_and_the_fix(
 
 def test_check_with_bad_configuration_is_one_failing_line() -> None:
     result = sfdc("check", env={"SFDC_USERNAME": "u"})
-    assert result.returncode == 1
+    assert result.exit_code == 1
     assert result.stdout.count("\n") == 1
     assert result.stdout.startswith("FAIL  configuration")
     assert "Fix:" in result.stdout
@@ -233,7 +242,7 @@ def test_token_assertion_is_a_jwt_the_certificate_verifies_and_costs_no_login(
     operator_env: dict[str, str], keypair: KeyPair, emulator: Any
 ) -> None:
     result = sfdc("token", "--assertion", env={**operator_env, "SFDC_LOGIN_URL": emulator.url})
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     claims = jwt.decode(
         result.stdout.strip(),
         keypair.cert.public_key(),
