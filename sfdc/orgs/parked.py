@@ -28,7 +28,7 @@ import redis
 
 from sfdc.orgs.vault import Vault
 from sfdc.telemetry import metrics
-from sfdc.tokens.token import fingerprint
+from sfdc.telemetry.fingerprints import secret_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -151,4 +151,4 @@ def successor_of(parked: Parked | None, stored_token: str | None) -> str | None:
     """The parked token if it succeeded the one the database holds, else None (spent)."""
     if parked is None or stored_token is None:
         return None
-    return parked.token if parked.replaces == fingerprint(stored_token) else None
+    return parked.token if parked.replaces == secret_fingerprint(stored_token) else None

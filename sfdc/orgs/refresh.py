@@ -53,10 +53,11 @@ from sfdc.salesforce.refusals import grant_refusal
 from sfdc.salesforce.transport import Transport
 from sfdc.settings.hosts import is_loopback
 from sfdc.settings.settings import Settings
+from sfdc.telemetry.fingerprints import secret_fingerprint
 from sfdc.tokens.exchange import Exchange
 from sfdc.tokens.provider import TokenProvider
 from sfdc.tokens.service import learn_expiry
-from sfdc.tokens.token import Freshness, Token, fingerprint, freshness, token_from_response
+from sfdc.tokens.token import Freshness, Token, freshness, token_from_response
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +255,7 @@ class Refresher:
             return False
         except DatabaseUnavailable:
             if rotated is not None and stored is not None:
-                self.parked.park(row.name, rotated, replaces=fingerprint(stored))
+                self.parked.park(row.name, rotated, replaces=secret_fingerprint(stored))
             return False
 
     def _needs_consent(self, row: ConnectionRow, epoch: int, reason: str) -> ConsentRequired:
