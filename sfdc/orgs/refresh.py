@@ -24,8 +24,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sfdc.errors import SalesforceRefusal
-from sfdc.orgs.records import CONNECTED, NEEDS_CONSENT, ConsentRequired, UnknownConnection
+from sfdc.errors import ConsentRequired, SalesforceRefusal, UnknownConnection
+from sfdc.orgs.records import CONNECTED, NEEDS_CONSENT
 from sfdc.orgs.schema import ConnectionRow
 from sfdc.orgs.store import ConnectionStore
 from sfdc.orgs.vault import Vault

@@ -112,7 +112,7 @@ def advise(error: str, description: str) -> Advice:
 
 
 def refusal(
-    error: str, description: str, *, upstream_status: int, advice: Advice | None = None
+    error: str, description: str, *, upstream_status: int | None, advice: Advice | None = None
 ) -> SalesforceRefusal:
     """Salesforce's refusal as our error, keeping its own code and description."""
     advice = advice or advise(error, description)
@@ -180,7 +180,7 @@ _REFRESH_OTHER = Advice(
 
 
 def grant_refusal(
-    error: str, description: str, *, upstream_status: int, grant: str
+    error: str, description: str, *, upstream_status: int | None, grant: str
 ) -> SalesforceRefusal:
     """A refusal of the authorization-code (``grant="code"``) or refresh-token grant."""
     if grant == "code":
