@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from sfdc.errors import SalesforceTimeout, SalesforceUnavailable
 from sfdc.salesforce.transport import RetryPolicy, Transport
@@ -48,8 +49,19 @@ def test_last_transient_response_is_returned_when_attempts_run_out() -> None:
     assert transport.request("POST", URL).status_code == 503
 
 
+def _refused() -> requests.ConnectionError:
+    """What requests raises for a closed port: the socket's error, wrapped by urllib3."""
+    try:
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except ConnectionRefusedError as socket_error:
+            raise NewConnectionError(None, "Failed to establish a new connection") from socket_error
+    except NewConnectionError as failed:
+        return requests.ConnectionError(MaxRetryError(None, URL, failed))  # type: ignore[arg-type]
+
+
 def test_connection_errors_are_retried_then_reported() -> None:
-    refused = requests.ConnectionError("Connection refused")
+    refused = _refused()
     transport, time, _ = _transport(refused, refused, refused)
     with pytest.raises(SalesforceUnavailable, match=r"connection was refused.*3 attempt") as caught:
         transport.request("POST", URL)

@@ -15,6 +15,7 @@ from sfdc.settings.settings import DEFAULT_TOKEN_MAX_AGE, Settings, load_setting
 from sfdc.web import create_app
 from tests.conftest import API_KEY, KeyPair
 from tests.emulated import emulator_config, fail_next, stats
+from tests.fakes import closed_port
 from tests.web.conftest import AUTH
 
 ERROR_KEYS = {"error", "error_description", "hint", "retryable"}
@@ -134,12 +135,7 @@ def test_a_hanging_salesforce_is_a_504_within_the_timeout(
 
 
 def test_unreachable_salesforce_is_a_503(settings: Settings) -> None:
-    import socket
-
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
-    gone = replace(settings, login_url=f"http://127.0.0.1:{port}")
+    gone = replace(settings, login_url=f"http://127.0.0.1:{closed_port()}")
     answer = create_app(gone).test_client().get("/token", headers=AUTH)
     assert answer.status_code == 503
     assert answer.get_json()["error"] == "salesforce_unavailable"
