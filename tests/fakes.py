@@ -2,8 +2,8 @@
 
 ``ScriptedAdapter`` is mounted on a real ``requests.Session``, like httpx's
 MockTransport: the code under test runs unchanged, only the network is fake.
-``closed_port`` and ``silent_server`` are the opposite: real sockets, for the
-failures only a real network produces.
+``closed_port``, ``silent_server`` and ``answering_server`` are the opposite:
+real sockets, for the failures only a real network produces.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import io
 import json
 import socket
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -154,4 +154,30 @@ def silent_server(port: int = 0) -> Iterator[int]:
     try:
         yield server.getsockname()[1]
     finally:
+        server.close()
+
+
+@contextmanager
+def answering_server(
+    answer: Callable[[socket.socket, threading.Event], None],
+) -> Iterator[int]:
+    """A local port whose first connection has its request read, then gets ``answer``
+    (which should return once the event is set, when the block exits); yields the port."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    done = threading.Event()
+
+    def serve() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)
+            answer(connection, done)
+            done.wait(5)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        done.set()
         server.close()

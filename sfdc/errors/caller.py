@@ -11,7 +11,6 @@ from sfdc.errors.base import RequestError
 
 _ENDPOINTS = "See the README's endpoint table for what this service serves."
 CONNECT_HINT = "Ask for a connect link with POST /connections and open it in a browser."
-NEW_LINK_HINT = "Ask for a new connect link (POST /connections) and open it within 15 minutes."
 
 
 class InvalidRequest(RequestError):
@@ -94,6 +93,7 @@ class OrgMismatch(RequestError):
 
     code = "org_mismatch"
     status = 409
+    hint = 'Log in to the connection\'s own org, or ask for a link with "replace": true.'
 
     def __init__(self, name: str, stored_org: str, approved_org: str) -> None:
         super().__init__(
@@ -118,7 +118,7 @@ class PayloadTooLarge(RequestError):
 class ConnectLinkError(RequestError):
     """A callback whose connect link cannot be redeemed; nothing was stored."""
 
-    hint = NEW_LINK_HINT
+    hint = "Ask for a new connect link (POST /connections) and open it within 15 minutes."
 
 
 class InvalidState(ConnectLinkError):

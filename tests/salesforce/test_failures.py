@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
 import requests
 
 from sfdc.errors import SalesforceTimeout, SalesforceUnavailable, UpstreamError
 from sfdc.salesforce.transport import RetryPolicy, Transport
-from tests.fakes import closed_port, silent_server
+from tests.fakes import answering_server, closed_port, silent_server
 
 Call = Callable[[Transport, str], object]
 CALLS: dict[str, Call] = {
@@ -60,40 +59,17 @@ def test_a_host_that_does_not_resolve_is_unavailable(call: str) -> None:
     assert "does not resolve" in error.description
 
 
-@contextmanager
-def _server(answer: Callable[[socket.socket], None]) -> Iterator[int]:
-    """A local server that reads one request and then does ``answer`` to the connection."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    done = threading.Event()
-
-    def serve() -> None:
-        connection, _ = server.accept()
-        with connection:
-            connection.recv(65536)
-            answer(connection)
-            done.wait(5)
-
-    threading.Thread(target=serve, daemon=True).start()
-    try:
-        yield server.getsockname()[1]
-    finally:
-        done.set()
-        server.close()
-
-
-def _hang_up(connection: socket.socket) -> None:
+def _hang_up(connection: socket.socket, _done: threading.Event) -> None:
     connection.shutdown(socket.SHUT_RDWR)
 
 
-def _stall_after_headers(connection: socket.socket) -> None:
+def _stall_after_headers(connection: socket.socket, _done: threading.Event) -> None:
     connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly part")
 
 
 @pytest.mark.parametrize("call", CALLS)
 def test_a_server_hanging_up_without_an_answer_is_unavailable(call: str) -> None:
-    with _server(_hang_up) as port:
+    with answering_server(_hang_up) as port:
         error = _failure(call, f"http://127.0.0.1:{port}/services/oauth2/token")
     assert error.status == 503
     assert "closed or reset" in error.description
@@ -101,7 +77,7 @@ def test_a_server_hanging_up_without_an_answer_is_unavailable(call: str) -> None
 
 def test_a_body_that_stops_after_the_headers_is_a_timeout() -> None:
     """requests does not wrap urllib3's errors raised while the raw body is read."""
-    with _server(_stall_after_headers) as port:
+    with answering_server(_stall_after_headers) as port:
         error = _failure("request", f"http://127.0.0.1:{port}/services/oauth2/token")
     assert isinstance(error, SalesforceTimeout)
 

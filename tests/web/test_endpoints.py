@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.exceptions import ImATeapot
 
 from sfdc.emulator import running_emulator
 from sfdc.settings.settings import DEFAULT_TOKEN_MAX_AGE, Settings, load_settings
@@ -149,6 +150,33 @@ def test_unknown_paths_and_methods_get_the_error_shape(client: FlaskClient) -> N
     assert wrong.status_code == 405
     assert wrong.get_json()["error"] == "method_not_allowed"
     assert wrong.headers["Allow"].startswith(("GET", "HEAD", "OPTIONS"))
+
+
+def test_a_body_shorter_than_announced_is_400_bad_request(
+    client: FlaskClient, emulator: Any
+) -> None:
+    answer = client.post(
+        "/api/data/v60.0/sobjects/Account",
+        headers={**AUTH, "Content-Type": "application/json"},
+        data=b"{}",
+        environ_overrides={"CONTENT_LENGTH": "100"},  # the connection ended early
+    )
+    assert answer.status_code == 400
+    assert answer.get_json()["error"] == "bad_request"
+    assert stats(emulator.url)["token_requests"] == 0
+
+
+def test_an_http_error_outside_the_catalogue_is_a_logged_500(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    def teapot() -> str:
+        raise ImATeapot()
+
+    app.add_url_rule("/teapot", view_func=teapot)
+    answer = app.test_client().get("/teapot")
+    assert answer.status_code == 500
+    assert answer.get_json()["error"] == "internal_error"
+    assert "unexpected error" in caplog.text
 
 
 def test_a_bug_is_a_500_without_a_trace(app: Flask) -> None:

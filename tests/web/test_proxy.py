@@ -152,6 +152,8 @@ def test_oversized_bodies_are_refused_before_buffering(client: FlaskClient, emul
     )
     assert answer.status_code == 413
     assert answer.get_json().keys() == {"error", "error_description", "hint", "retryable"}
+    assert answer.get_json()["error"] == "request_entity_too_large"
+    assert "64 MiB" in answer.get_json()["hint"]
     assert stats(emulator.url)["token_requests"] == 0
 
 
