@@ -17,12 +17,13 @@ service's timeouts, relative URLs and error types.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from requests.auth import AuthBase
 
-from sfdc.errors import SalesforceTimeout, SalesforceUnavailable, UpstreamProtocolError
+from sfdc.errors import UpstreamProtocolError
+from sfdc.salesforce.failures import cause, network_error
 from sfdc.salesforce.pools import new_session
 from sfdc.salesforce.refusals import is_session_rejection
 from sfdc.settings.settings import DEFAULT_TIMEOUT
@@ -93,16 +94,11 @@ class SalesforceSession(requests.Session):
         kwargs.setdefault("allow_redirects", False)
         try:
             return super().request(method, url, *args, **kwargs)
-        except requests.Timeout as exc:
-            raise SalesforceTimeout(
-                f"Salesforce did not answer {method} {url} within {self.timeout:g} s.",
-                hint="Retry later, or pass a larger timeout.",
-            ) from exc
-        except requests.ConnectionError as exc:
-            raise SalesforceUnavailable(
-                f"Could not reach {url}.", hint="Check the network path to Salesforce."
-            ) from exc
         except requests.RequestException as exc:
-            raise UpstreamProtocolError(
-                f"{method} {url} failed ({type(exc).__name__}).", hint="Check the request."
-            ) from exc
+            found = cause(exc)
+            if found is None:
+                raise UpstreamProtocolError(
+                    f"{method} {url} failed ({type(exc).__name__}).", hint="Check the request."
+                ) from exc
+            where = f"{method} {urlsplit(url).path}"  # not the query: it may hold data
+            raise network_error(found, where, attempts=1, timeout=self.timeout) from exc

@@ -2,14 +2,18 @@
 
 ``ScriptedAdapter`` is mounted on a real ``requests.Session``, like httpx's
 MockTransport: the code under test runs unchanged, only the network is fake.
+``closed_port``, ``silent_server`` and ``answering_server`` are the opposite:
+real sockets, for the failures only a real network produces.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import socket
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -130,3 +134,50 @@ def make_exchange(access_token: str, issued: datetime, lifetime: timedelta | Non
     )
     response = TokenResponse(status=200, headers={}, body={"access_token": access_token})
     return Exchange(token=token, assertion=assertion, response=response)
+
+
+def closed_port() -> int:
+    """A local port nothing listens on: connecting to it is refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@contextmanager
+def silent_server(port: int = 0) -> Iterator[int]:
+    """A local port that accepts connections and never answers; yields the port."""
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", port))
+    server.listen(16)  # the kernel completes the handshakes; nobody ever reads
+    try:
+        yield server.getsockname()[1]
+    finally:
+        server.close()
+
+
+@contextmanager
+def answering_server(
+    answer: Callable[[socket.socket, threading.Event], None],
+) -> Iterator[int]:
+    """A local port whose first connection has its request read, then gets ``answer``
+    (which should return once the event is set, when the block exits); yields the port."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    done = threading.Event()
+
+    def serve() -> None:
+        connection, _ = server.accept()
+        with connection:
+            connection.recv(65536)
+            answer(connection, done)
+            done.wait(5)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        done.set()
+        server.close()

@@ -11,13 +11,13 @@ import requests
 
 from sfdc.client import SalesforceAuth, SalesforceSession, is_session_rejection
 from sfdc.emulator import running_emulator
-from sfdc.errors import SalesforceUnavailable
+from sfdc.errors import SalesforceTimeout, SalesforceUnavailable
 from sfdc.settings.settings import load_settings
 from sfdc.tokens.exchange import Exchange
 from sfdc.tokens.service import TokenService
 from tests.conftest import KeyPair
 from tests.emulated import emulator_config, stats
-from tests.fakes import Reply, make_exchange, scripted_session
+from tests.fakes import Reply, closed_port, make_exchange, scripted_session, silent_server
 
 DEAD = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
 
@@ -116,11 +116,9 @@ def test_plain_requests_with_the_auth(service: tuple[TokenService, Any]) -> None
 
 
 def test_session_errors_are_the_service_error_types(service: tuple[TokenService, Any]) -> None:
-    import socket
-
     tokens, _ = service
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    with pytest.raises(SalesforceUnavailable):
-        SalesforceSession(tokens, timeout=2).get(f"http://127.0.0.1:{port}/services/data/")
+    session = SalesforceSession(tokens, timeout=0.5)
+    with pytest.raises(SalesforceUnavailable, match="refused"):
+        session.get(f"http://127.0.0.1:{closed_port()}/services/")
+    with silent_server() as port, pytest.raises(SalesforceTimeout):
+        session.get(f"http://127.0.0.1:{port}/services/")

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -180,11 +179,14 @@ def test_metrics_sum_over_gunicorn_workers_sharing_redis(
 
     url_redis, prefix = shared_redis
     port = free_port()
-    before = set(Path(tempfile.gettempdir()).glob("sfdc-metrics-*"))
+    # A temporary directory of its own: other runs on this machine make metrics dirs too.
+    private_tmp = tmp_path / "tmp"
+    private_tmp.mkdir()
     with running_emulator(emulator_config(keypair)) as emulator:
         env = {
             "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
             "HOME": str(tmp_path),
+            "TMPDIR": str(private_tmp),
             "PORT": str(port),
             "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
             "WEB_CONCURRENCY": "3",
@@ -213,7 +215,7 @@ def test_metrics_sum_over_gunicorn_workers_sharing_redis(
     assert sample(text, "sfdc_token_exchanges_total", outcome="ok") == 1
     assert exchanges == 1, "three workers, one exchange: they share the token through Redis"
     assert sample(text, "sfdc_redis_up") == 1
-    leftovers = [p for p in Path(tempfile.gettempdir()).glob("sfdc-metrics-*") if p not in before]
+    leftovers = list(private_tmp.glob("sfdc-metrics-*"))
     assert leftovers == [], "the metrics directory goes away with the server"
 
 

@@ -16,10 +16,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sfdc.errors import UnknownConnection
 from sfdc.orgs.consent import StateSigner
 from sfdc.orgs.onboarding import ConnectLink, Onboarding
 from sfdc.orgs.parked import ParkedTokens
-from sfdc.orgs.records import CONNECTED, UnknownConnection, check_name, describe
+from sfdc.orgs.records import CONNECTED, check_name, describe
 from sfdc.orgs.refresh import ConnectionTokens, Refresher
 from sfdc.orgs.store import ConnectionStore
 from sfdc.orgs.vault import Vault

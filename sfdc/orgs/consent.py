@@ -22,13 +22,12 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from sfdc.errors import RequestError
+from sfdc.errors import InvalidState, StateExpired
 
 # Long enough to log in (with MFA) and read the consent page; short enough
 # that a link found in a chat log later is useless.
 STATE_LIFETIME = timedelta(minutes=15)
 _INFO = b"sfdc-token-service/connect-state/v1"
-_NEW_LINK = "Ask for a new connect link (POST /connections) and open it within 15 minutes."
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -41,10 +40,6 @@ def pkce_pair() -> tuple[str, str]:
 def _state_key(fernet_key: str) -> bytes:
     material = base64.urlsafe_b64decode(fernet_key)
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(material)
-
-
-def state_error(code: str, description: str) -> RequestError:
-    return RequestError(description, hint=_NEW_LINK, code=code, status=400)
 
 
 class StateSigner:
@@ -74,12 +69,11 @@ class StateSigner:
             or not isinstance(document.get("nonce"), str)
             or not isinstance(document.get("exp"), int)
         ):
-            raise state_error(
-                "invalid_state",
+            raise InvalidState(
                 "This callback's state was not issued by this service, or was altered; "
-                "nothing was stored.",
+                "nothing was stored."
             )
         if now >= datetime.fromtimestamp(document["exp"], UTC):
-            raise state_error("state_expired", "This connect link has expired; nothing was stored.")
+            raise StateExpired("This connect link has expired; nothing was stored.")
         nonce: str = document["nonce"]
         return nonce

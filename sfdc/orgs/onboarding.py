@@ -22,8 +22,18 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from sfdc.errors import RequestError, SalesforceRefusal, SfdcError, UpstreamError
-from sfdc.orgs.consent import StateSigner, pkce_pair, state_error
+from sfdc.errors import (
+    AccessDenied,
+    InvalidRequest,
+    InvalidState,
+    NoRefreshToken,
+    SalesforceRefusal,
+    SfdcError,
+    StateExpired,
+    StateUnreadable,
+    StateUsed,
+)
+from sfdc.orgs.consent import StateSigner, pkce_pair
 from sfdc.orgs.records import CONNECTED, check_name, describe
 from sfdc.orgs.schema import ConnectionRow, ConsentRequestRow
 from sfdc.orgs.store import ConnectionStore
@@ -59,13 +69,13 @@ def resolve_login(raw: str | None, default: str, *, allow_loopback: bool) -> str
     try:
         url = login_url(candidate)
     except SfdcError:
-        raise RequestError(
+        raise InvalidRequest(
             f"login '{raw[:100]}' is not 'production', 'sandbox' or an https login URL.",
             hint=hint,
         ) from None
     host = urlsplit(url).hostname or ""
     if not (is_salesforce_host(host) or (allow_loopback and is_loopback(host))):
-        raise RequestError(f"login '{raw[:100]}' is not a Salesforce login host.", hint=hint)
+        raise InvalidRequest(f"login '{raw[:100]}' is not a Salesforce login host.", hint=hint)
     return url
 
 
@@ -159,29 +169,26 @@ class Onboarding:
         """The stored connection, or the error saying why there is none."""
         now = self.clock()
         if not state:
-            raise state_error("invalid_state", "The callback carries no state; nothing was stored.")
+            raise InvalidState("The callback carries no state; nothing was stored.")
         nonce = self.signer.nonce(state, now)
         pending = self.store.take_request(nonce)
         if pending is None:
-            raise state_error(
-                "state_used", "This connect link was already used; nothing more was stored."
-            )
+            raise StateUsed("This connect link was already used; nothing more was stored.")
         if now >= pending.expires_at:
-            raise state_error("state_expired", "This connect link has expired; nothing was stored.")
+            raise StateExpired("This connect link has expired; nothing was stored.")
         if error:
             raise _declined(pending.name, error, error_description or "")
         if not code:
-            raise RequestError(
+            raise InvalidRequest(
                 "Salesforce sent the browser back without a code; nothing was stored.",
                 hint="Open a new connect link; if it happens again, check the connected app's "
                 "OAuth settings.",
             )
         verifier = self.vault.open(pending.code_verifier, name=nonce, purpose="code_verifier")
         if verifier is None:
-            raise state_error(
-                "state_unreadable",
+            raise StateUnreadable(
                 "This connect link was sealed with an encryption key this service no longer "
-                "holds; nothing was stored.",
+                "holds; nothing was stored."
             )
         client = OAuthClient(pending.login_url, self.transport)
         try:
@@ -224,12 +231,8 @@ class Onboarding:
         name = pending.name
         refresh_token = response.body.get("refresh_token")
         if not isinstance(refresh_token, str) or not refresh_token:
-            raise UpstreamError(
-                f"Salesforce granted '{name}' no refresh token; nothing was stored.",
-                hint="Add 'Perform requests at any time (refresh_token, offline_access)' to the "
-                "connected app's OAuth scopes, keep refresh_token in the requested scopes, and "
-                "connect again.",
-                code="no_refresh_token",
+            raise NoRefreshToken(
+                f"Salesforce granted '{name}' no refresh token; nothing was stored."
             )
         allow_loopback = is_loopback(urlsplit(pending.login_url).hostname or "")
         token = token_from_response(response.body, received_at=now, allow_loopback=allow_loopback)
@@ -301,12 +304,9 @@ def _spent(exc: SfdcError) -> SfdcError:
 
 def _declined(name: str, error: str, description: str) -> SfdcError:
     if error in ("access_denied", "access-denied"):
-        return RequestError(
+        return AccessDenied(
             f"Connecting '{name}' was declined at Salesforce ({description or error}); "
-            "nothing was stored.",
-            hint="If that was a mistake, ask for a new connect link and choose Allow.",
-            code="access_denied",
-            status=403,
+            "nothing was stored."
         )
     return SalesforceRefusal(
         error,

@@ -1,4 +1,4 @@
-"""What every part of connected orgs shares: names, states, how a row is shown, errors."""
+"""What every part of connected orgs shares: names, states, how a row is shown."""
 
 from __future__ import annotations
 
@@ -6,46 +6,17 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sfdc.errors import RequestError, UpstreamError
+from sfdc.errors import InvalidRequest
 from sfdc.orgs.schema import NAME_LENGTH, ConnectionRow
 
 CONNECTED = "connected"
 NEEDS_CONSENT = "needs_consent"
-CONNECT_HINT = "Ask for a connect link with POST /connections and open it in a browser."
 _NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_.-]{{0,{NAME_LENGTH - 1}}}")
-
-
-class UnknownConnection(RequestError):
-    code = "unknown_connection"
-    status = 404
-
-    def __init__(self, name: str) -> None:
-        super().__init__(
-            f"There is no connection named '{name}'.",
-            hint="List them with GET /connections (names are case-sensitive). " + CONNECT_HINT,
-        )
-
-
-class ConsentRequired(UpstreamError):
-    """Salesforce no longer honours the connection's refresh token; a person must consent."""
-
-    code = "invalid_grant"
-    status = 502
-    retryable = False
-
-    def __init__(self, name: str, reason: str) -> None:
-        super().__init__(
-            f"Connection '{name}' needs consent again: Salesforce refused its refresh token "
-            f"({reason}).",
-            hint=f"Connect it again: {CONNECT_HINT}",
-        )
-        self.connection = name
-        self.reason = reason
 
 
 def check_name(name: str) -> str:
     if not _NAME.fullmatch(name or ""):
-        raise RequestError(
+        raise InvalidRequest(
             f"'{name[:80]}' is not a connection name.",
             hint=f"Use 1-{NAME_LENGTH} letters, digits, '.', '-' or '_', starting with a "
             "letter or digit, e.g. acme-prod.",

@@ -42,9 +42,16 @@ from datetime import datetime, timedelta
 from typing import Any, overload
 from urllib.parse import urlsplit
 
-from sfdc.errors import DatabaseUnavailable, RefreshInProgress, SalesforceRefusal, SfdcError
+from sfdc.errors import (
+    ConsentRequired,
+    DatabaseUnavailable,
+    RefreshInProgress,
+    SalesforceRefusal,
+    SfdcError,
+    UnknownConnection,
+)
 from sfdc.orgs.parked import ParkedTokens, successor_of
-from sfdc.orgs.records import CONNECTED, NEEDS_CONSENT, ConsentRequired, UnknownConnection
+from sfdc.orgs.records import CONNECTED, NEEDS_CONSENT
 from sfdc.orgs.schema import ConnectionRow
 from sfdc.orgs.store import ConnectionStore
 from sfdc.orgs.vault import Vault

@@ -38,7 +38,7 @@ from sqlalchemy import Engine, create_engine, delete, event, or_, select, text, 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from sfdc.errors import ConfigError, DatabaseUnavailable, RequestError
+from sfdc.errors import ConfigError, ConnectionConflict, DatabaseUnavailable, OrgMismatch
 from sfdc.orgs.schema import ConnectionRow, ConsentRequestRow
 from sfdc.settings.database import DatabaseBinding
 
@@ -61,9 +61,7 @@ def _cause(exc: SQLAlchemyError) -> str:
 
 def _unavailable(exc: SQLAlchemyError, binding: DatabaseBinding) -> DatabaseUnavailable:
     return DatabaseUnavailable(
-        f"The connections database ({binding.description}) failed: {_cause(exc)}.",
-        hint="Check the bound PostgreSQL service (`cf service`), or DATABASE_URL; retry in a "
-        "moment.",
+        f"The connections database ({binding.description}) failed: {_cause(exc)}."
     )
 
 
@@ -78,24 +76,6 @@ def _sqlite_transactions(engine: Engine) -> None:
     def _begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get(_IMMEDIATE)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-class ConnectionConflict(RequestError):
-    code = "connection_conflict"
-    status = 409
-
-
-class OrgMismatch(RequestError):
-    code = "org_mismatch"
-    status = 409
-
-    def __init__(self, name: str, stored_org: str, approved_org: str) -> None:
-        super().__init__(
-            f"Connection '{name}' belongs to org {stored_org}, but the person approved in org "
-            f"{approved_org}; nothing was stored.",
-            hint=f"Log in to org {stored_org} to reconnect it. To point '{name}' at another "
-            'org, ask for a link with "replace": true, or use another name.',
-        )
 
 
 class ConnectionStore:
@@ -186,8 +166,7 @@ class ConnectionStore:
         except IntegrityError:
             raise ConnectionConflict(
                 "Another change to the same connection was committed at the same moment; "
-                "this one was not stored.",
-                hint="Look at GET /connections; if it is not as you want it, try again.",
+                "this one was not stored."
             ) from None
         except SQLAlchemyError as exc:
             raise _unavailable(exc, self.binding) from None

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from sfdc.errors import SalesforceUnavailable, UpstreamProtocolError
+from sfdc.errors import SalesforceRefusal, SalesforceUnavailable, UpstreamProtocolError
 from sfdc.salesforce.refusals import refusal
 from sfdc.salesforce.transport import NO_RETRY, RetryPolicy, Transport, is_transient
 
@@ -197,11 +197,13 @@ class OAuthClient:
         except ValueError:
             body = None
         if isinstance(body, dict) and isinstance(body.get("error"), str):
-            raise UpstreamProtocolError(
+            raise SalesforceRefusal(
+                body["error"],
                 f"Introspection was refused: {body['error']} "
                 f"({body.get('error_description') or 'no description'}).",
                 hint="Check SFDC_CONSUMER_SECRET (the connected app's Consumer Secret).",
-                code=body["error"],
+                retryable=False,
+                upstream_status=response.status_code,
             )
         if response.status_code != 200 or not isinstance(body, dict):
             raise UpstreamProtocolError(

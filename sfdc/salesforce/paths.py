@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping
 from urllib.parse import unquote
 
-from sfdc.errors import RequestError
+from sfdc.errors import InvalidPath
 from sfdc.settings.hosts import check_salesforce_url
 
 METHODS = ("GET", "POST", "PATCH", "PUT", "DELETE", "HEAD")
@@ -47,15 +47,6 @@ _HOP_BY_HOP = frozenset(
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _refuse(description: str) -> RequestError:
-    return RequestError(
-        description,
-        hint="Call /api/<path> with a Salesforce REST path, e.g. /api/data/v60.0/limits; it "
-        "is sent to {instance_url}/services/<path>.",
-        code="invalid_path",
-    )
-
-
 def _decodings(raw: str) -> Iterable[str]:
     """``raw`` and each further percent-decoding of it, until it stops changing."""
     seen = raw
@@ -71,23 +62,23 @@ def _decodings(raw: str) -> Iterable[str]:
 def check_path(raw_path: str) -> None:
     """Refuse a path that could leave ``/services/`` or smuggle a header, in any encoding."""
     if not raw_path:
-        raise _refuse("The path after /api/ is empty.")
+        raise InvalidPath("The path after /api/ is empty.")
     for text in _decodings(raw_path):
         if _CONTROL.search(text) or "\\" in text:
-            raise _refuse("The path holds a control character or a backslash.")
+            raise InvalidPath("The path holds a control character or a backslash.")
         if "://" in text or text.startswith("/"):
-            raise _refuse("The path is an absolute URL; the proxy only reaches your org.")
+            raise InvalidPath("The path is an absolute URL; the proxy only reaches your org.")
         if any(segment in (".", "..") for segment in text.split("/")):
-            raise _refuse("The path holds a '.' or '..' segment.")
+            raise InvalidPath("The path holds a '.' or '..' segment.")
 
 
 def target_url(instance_url: str, raw_path: str, raw_query: str, *, allow_loopback: bool) -> str:
-    """The Salesforce URL for ``/api/<raw_path>?<raw_query>``, or a 400 ``RequestError``."""
+    """The Salesforce URL for ``/api/<raw_path>?<raw_query>``, or a 400 ``InvalidPath``."""
     check_path(raw_path)
     # The query goes upstream still encoded, so an encoded newline is data (a
     # multi-line SOQL query); only a raw control character could break the request.
     if _CONTROL.search(raw_query):
-        raise _refuse("The query string holds a raw control character.")
+        raise InvalidPath("The query string holds a raw control character.")
     base = check_salesforce_url(instance_url, what="instance_url", allow_loopback=allow_loopback)
     url = f"{base.rstrip('/')}/services/{raw_path}"
     return f"{url}?{raw_query}" if raw_query else url

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sfdc.errors import SalesforceRefusal
+from sfdc.errors import ConnectLinkError, SalesforceRefusal
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ def advise(error: str, description: str) -> Advice:
 
 
 def refusal(
-    error: str, description: str, *, upstream_status: int, advice: Advice | None = None
+    error: str, description: str, *, upstream_status: int | None, advice: Advice | None = None
 ) -> SalesforceRefusal:
     """Salesforce's refusal as our error, keeping its own code and description."""
     advice = advice or advise(error, description)
@@ -128,7 +128,7 @@ def refusal(
 # The web-server flow's code exchange and the refresh-token grant (research §2-3):
 # the same endpoint, but the fixes are a new connect link, the connected app's
 # Callback URL and secret, or the person's consent, not the JWT set-up.
-_NEW_LINK = "Ask for a new connect link (POST /connections) and open it within 15 minutes."
+_NEW_LINK = ConnectLinkError.hint  # as for a link that cannot be redeemed
 _WEB_SERVER: dict[str, Advice] = {
     "invalid_grant": Advice(
         "The authorization code was already used or has expired (codes live about 15 "
@@ -180,7 +180,7 @@ _REFRESH_OTHER = Advice(
 
 
 def grant_refusal(
-    error: str, description: str, *, upstream_status: int, grant: str
+    error: str, description: str, *, upstream_status: int | None, grant: str
 ) -> SalesforceRefusal:
     """A refusal of the authorization-code (``grant="code"``) or refresh-token grant."""
     if grant == "code":

@@ -21,7 +21,8 @@ import requests
 import urllib3
 from requests.structures import CaseInsensitiveDict
 
-from sfdc.errors import SalesforceTimeout, SalesforceUnavailable, UpstreamProtocolError
+from sfdc.errors import UpstreamProtocolError
+from sfdc.salesforce.failures import cause, network_error
 from sfdc.salesforce.pools import Pools
 from sfdc.settings.settings import DEFAULT_TIMEOUT
 
@@ -83,28 +84,13 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     return float(value) if value.isascii() and value.isdigit() else None
 
 
-def _unreachable(url: str, exc: requests.RequestException, attempts: int) -> SalesforceUnavailable:
-    text = str(exc).lower()
-    if isinstance(exc, requests.exceptions.SSLError):
-        return SalesforceUnavailable(
-            f"Could not reach {url}: the TLS handshake failed.",
-            hint="If egress goes through a TLS-inspecting proxy, set REQUESTS_CA_BUNDLE="
-            "/etc/ssl/certs/ca-certificates.crt so its CA is trusted; else check the host.",
-        )
-    reason = "the connection failed"
-    if "name or service not known" in text or "nodename nor servname" in text:
-        reason = "the host name does not resolve"
-    elif "refused" in text:
-        reason = "the connection was refused"
-    return SalesforceUnavailable(
-        f"Could not reach {url}: {reason} ({attempts} attempt(s)).",
-        hint="Check SFDC_LOGIN_URL, DNS and the space's egress rules (security groups, "
-        "proxy); retry later.",
-    )
-
-
 class _TooSlow(requests.Timeout):
     """The body trickled in past the attempt's deadline."""
+
+
+# What one attempt can raise: requests' errors, and urllib3's while the body is read
+# from ``response.raw`` (a stall or reset after the headers), which requests does not wrap.
+_FAILURES = (requests.RequestException, urllib3.exceptions.HTTPError)
 
 
 class Transport:
@@ -143,34 +129,26 @@ class Transport:
         secret, and it must go only to the host that was configured.
         """
         policy = retry or self.retry
+        where = url.partition("?")[0]  # for errors: a query may hold data
         deadline = self._monotonic() + policy.budget
         for attempt in range(policy.attempts):
             last = attempt == policy.attempts - 1
             try:
                 reply = self._attempt(method, url, data, headers, deadline)
-            except requests.Timeout as exc:
-                if last or not self._wait(policy, attempt, deadline, None):
-                    raise SalesforceTimeout(
-                        f"Salesforce did not answer {url} within {self.timeout:g} s "
-                        f"({attempt + 1} attempt(s)).",
-                        hint="Salesforce may be degraded (status.salesforce.com); retry later, "
-                        "or raise SFDC_HTTP_TIMEOUT if calls are merely slow.",
+            except _FAILURES as exc:
+                found = cause(exc)
+                if found is None:
+                    raise UpstreamProtocolError(
+                        f"{where} answered in a way HTTP cannot read ({type(exc).__name__}).",
+                        hint="Something other than Salesforce may be answering: check "
+                        "SFDC_LOGIN_URL and any egress proxy.",
                     ) from exc
-                log.warning("salesforce call to %s timed out; retrying", url)
+                if not found.retryable or last or not self._wait(policy, attempt, deadline, None):
+                    raise network_error(
+                        found, where, attempts=attempt + 1, timeout=self.timeout
+                    ) from exc
+                log.warning("salesforce call to %s failed (%s); retrying", where, found.value)
                 continue
-            except requests.exceptions.SSLError as exc:
-                raise _unreachable(url, exc, attempt + 1) from exc  # a retry will not fix it
-            except requests.ConnectionError as exc:
-                if last or not self._wait(policy, attempt, deadline, None):
-                    raise _unreachable(url, exc, attempt + 1) from exc
-                log.warning("salesforce unreachable at %s; retrying", url)
-                continue
-            except requests.RequestException as exc:
-                raise UpstreamProtocolError(
-                    f"{url} answered in a way HTTP cannot read ({type(exc).__name__}).",
-                    hint="Something other than Salesforce may be answering: check "
-                    "SFDC_LOGIN_URL and any egress proxy.",
-                ) from exc
             if not is_transient(reply.status_code) or last:
                 return reply
             if not self._wait(policy, attempt, deadline, _retry_after(reply.headers)):
@@ -215,22 +193,11 @@ class Transport:
         return upstream
 
     def _open_failed(self, method: str, url: str, exc: urllib3.exceptions.HTTPError) -> Exception:
-        where = f"{method} {urlsplit(url).path}"
-        if isinstance(exc, urllib3.exceptions.TimeoutError):
-            return SalesforceTimeout(
-                f"Salesforce did not answer {where} within {self.timeout:g} s.",
-                hint="Retry later, or raise SFDC_HTTP_TIMEOUT if calls are merely slow.",
-            )
-        if isinstance(exc, urllib3.exceptions.SSLError):
-            return _unreachable(url, requests.exceptions.SSLError(str(exc)), 1)
-        if isinstance(
-            exc,
-            urllib3.exceptions.NewConnectionError
-            | urllib3.exceptions.ProtocolError
-            | urllib3.exceptions.ProxyError
-            | urllib3.exceptions.NameResolutionError,
-        ):
-            return _unreachable(url, requests.ConnectionError(str(exc)), 1)
+        found = cause(exc)
+        if found is not None:
+            # The path only: the query may hold the caller's data.
+            where = f"{method} {urlsplit(url).path}"
+            return network_error(found, where, attempts=1, timeout=self.timeout)
         return UpstreamProtocolError(
             f"The request to {urlsplit(url).hostname} could not be sent ({type(exc).__name__}).",
             hint="Check the path and headers of the request.",
@@ -267,7 +234,7 @@ class Transport:
                     chunks.append(chunk)
                     if self._monotonic() > ends:
                         raise _TooSlow(f"{url} sent its body too slowly")
-        except requests.RequestException as exc:
+        except _FAILURES as exc:
             log_call(method, url, None, started, type(exc).__name__)
             raise
         status = response.status_code

@@ -115,8 +115,9 @@ def _reference_error(service: cfenv.Service) -> ConfigError:
     return ConfigError(
         f"The credentials of service '{service.name}' are still a credhub-ref: CredHub "
         "interpolation did not happen.",
-        hint="Cloud Foundry resolves it only for the app's own process: run the service "
-        "through `cf push`/`cf restart`, not from `cf ssh` or a copy of `cf env`. Locally, "
+        hint="Cloud Foundry's launcher resolves it as it starts a process: run the service "
+        "through `cf push`/`cf restart`, and in a `cf ssh` shell run commands through "
+        "`/tmp/lifecycle/launcher`; a copy of `cf env` holds only the reference. Locally, "
         "set SFDC_PRIVATE_KEY_FILE and SFDC_CERTIFICATE_FILE instead.",
     )
 

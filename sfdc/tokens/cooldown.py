@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sfdc.errors import SalesforceRefusal, SfdcError, UpstreamError
+from sfdc.errors import SalesforceRefusal, SfdcError, UpstreamError, restore
 
 # After Salesforce refuses the assertion: long enough that a misconfigured
 # space costs at most 60 logins an hour, short enough that a fix shows soon.
@@ -43,12 +43,12 @@ class Blocked:
     failures: int = 0
 
     def error(self) -> UpstreamError:
-        return UpstreamError(
+        """The stored error again, as its own class, saying when Salesforce is asked next."""
+        return restore(
+            self.code,
             self.description,
             hint=f"{self.hint} (Not asked again before {self.until:%H:%M:%S} UTC, to spare "
             "Salesforce's login quota.)",
-            code=self.code,
-            status=self.status,
             retryable=self.retryable,
         )
 

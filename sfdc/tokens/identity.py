@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sfdc.errors import UpstreamError, UpstreamProtocolError
+from sfdc.errors import IdentityRefusal, UpstreamProtocolError
 from sfdc.salesforce.refusals import is_session_rejection
 from sfdc.salesforce.transport import Transport
 from sfdc.tokens.exchange import Exchange, TokenSource
@@ -45,15 +45,15 @@ class OneToken:
         return False
 
 
-def _refusal(status: int, body: bytes) -> UpstreamError:
+def _refusal(status: int, body: bytes) -> IdentityRefusal:
     text = body.decode("utf-8", "replace").strip()
     code = text if text in _HINTS else f"identity_http_{status}"
-    return UpstreamError(
+    return IdentityRefusal(
+        code,
         f"The identity URL answered HTTP {status}" + (f" {code}." if text in _HINTS else "."),
         hint=_HINTS.get(code, "Check the integration user and the connected app in Salesforce."),
-        code=code,
-        status=502,
         retryable=status >= 500,
+        upstream_status=status,
     )
 
 

@@ -17,8 +17,8 @@ import requests
 from flask import Flask, Response, request
 
 from sfdc.clock import Clock, utc_now
+from sfdc.errors import ConsentRequired
 from sfdc.orgs.connections import Connections
-from sfdc.orgs.records import ConsentRequired
 from sfdc.orgs.store import ConnectionStore
 from sfdc.settings.settings import Settings, load_settings
 from sfdc.telemetry import logs

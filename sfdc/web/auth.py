@@ -13,11 +13,7 @@ import hmac
 
 from flask import request
 
-from sfdc.errors import RequestError
-
-
-def _unauthorized(description: str, hint: str) -> RequestError:
-    return RequestError(description, hint=hint, code="unauthorized", status=401)
+from sfdc.errors import Unauthorized
 
 
 def presented_key() -> str | None:
@@ -26,10 +22,7 @@ def presented_key() -> str | None:
     if not header:
         return None
     if scheme.lower() != "bearer" or not key.strip():
-        raise _unauthorized(
-            "The Authorization header is not 'Bearer <API key>'.",
-            "Send `Authorization: Bearer <one of SFDC_API_KEYS>`.",
-        )
+        raise Unauthorized("The Authorization header is not 'Bearer <API key>'.")
     return key.strip()
 
 
@@ -42,9 +35,9 @@ def caller_is_trusted(api_keys: frozenset[str]) -> bool:
     for candidate in api_keys:
         matched |= hmac.compare_digest(key.encode(), candidate.encode())
     if not matched:
-        raise _unauthorized(
+        raise Unauthorized(
             "The API key is not valid." if api_keys else "This service has no API keys configured.",
-            "Use a key from SFDC_API_KEYS (or the bound credential's api_keys)."
+            hint="Use a key from SFDC_API_KEYS (or the bound credential's api_keys)."
             if api_keys
             else "Set SFDC_API_KEYS, or api_keys in the bound credential, to hand out live "
             "credentials.",
@@ -54,7 +47,4 @@ def caller_is_trusted(api_keys: frozenset[str]) -> bool:
 
 def require_api_key(api_keys: frozenset[str]) -> None:
     if not caller_is_trusted(api_keys):
-        raise _unauthorized(
-            "This endpoint returns live credentials and needs an API key.",
-            "Send `Authorization: Bearer <one of SFDC_API_KEYS>`.",
-        )
+        raise Unauthorized("This endpoint returns live credentials and needs an API key.")

@@ -14,8 +14,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from sfdc.errors import RequestError, SfdcError
-from sfdc.orgs.records import ConsentRequired
+from sfdc.errors import ConsentRequired, InvalidRequest, SfdcError
 from sfdc.web.auth import require_api_key
 from sfdc.web.extension import connections, token_service
 
@@ -47,9 +46,9 @@ def _body() -> dict[str, Any]:
         try:
             document = json.loads(raw)
         except ValueError:
-            raise RequestError("The request body is not valid JSON.", hint=_BODY_HINT) from None
+            raise InvalidRequest("The request body is not valid JSON.", hint=_BODY_HINT) from None
         if not isinstance(document, dict):
-            raise RequestError("The request body is not a JSON object.", hint=_BODY_HINT)
+            raise InvalidRequest("The request body is not a JSON object.", hint=_BODY_HINT)
         return document
     return request.form.to_dict()
 
@@ -59,7 +58,7 @@ def _text(document: dict[str, Any], key: str) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise RequestError(f"'{key}' must be a string.", hint="See GET /openapi.json.")
+        raise InvalidRequest(f"'{key}' must be a string.", hint="See GET /openapi.json.")
     return value
 
 
@@ -70,7 +69,7 @@ def _flag(value: Any, key: str) -> bool:
     words = {"true": True, "1": True, "on": True, "false": False, "0": False, "off": False}
     if isinstance(value, str) and value.strip().lower() in words:
         return words[value.strip().lower()]
-    raise RequestError(f"'{key}' must be true or false.", hint="See GET /openapi.json.")
+    raise InvalidRequest(f"'{key}' must be true or false.", hint="See GET /openapi.json.")
 
 
 @bp.post("/connections")
@@ -79,7 +78,7 @@ def connect() -> tuple[dict[str, Any], int]:
     document = _body()
     name = _text(document, "name")
     if name is None:
-        raise RequestError(
+        raise InvalidRequest(
             "A connect link needs the connection's name.",
             hint='Send {"name": "acme"}; add "login": "sandbox" or a My Domain URL if needed.',
         )

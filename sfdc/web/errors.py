@@ -12,9 +12,23 @@ import logging
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from sfdc.errors import SfdcError
+from sfdc.errors import (
+    BadRequest,
+    InternalError,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    RequestError,
+    SfdcError,
+)
 
 log = logging.getLogger(__name__)
+
+# What werkzeug raises before a view runs, by status. Another status from werkzeug
+# would mean a path of Flask's this service does not know it takes: a bug, a 500.
+_HTTP: dict[int, type[RequestError]] = {
+    kind.status: kind for kind in (BadRequest, NotFound, MethodNotAllowed, PayloadTooLarge)
+}
 
 
 def _reply(
@@ -33,39 +47,17 @@ def _sfdc_error(exc: SfdcError) -> tuple[Response, int]:
     return _reply(exc.status, exc.to_dict())
 
 
-_HINTS = {
-    413: "Proxied request bodies are limited to 64 MiB; for larger files use Salesforce's "
-    "Bulk API or multipart uploads in smaller parts.",
-}
-
-
 def _http_error(exc: HTTPException) -> tuple[Response, int]:
-    status = exc.code or 500
-    return _reply(
-        status,
-        {
-            "error": (exc.name or "error").lower().replace(" ", "_"),
-            "error_description": exc.description or "",
-            "hint": _HINTS.get(
-                status, "See the README's endpoint table for what this service serves."
-            ),
-            "retryable": False,
-        },
-        exc.get_headers(),  # e.g. Allow on a 405
-    )
+    kind = _HTTP.get(exc.code or 500)
+    if kind is None:
+        return _unexpected(exc)
+    error = kind(exc.description or "")
+    return _reply(error.status, error.to_dict(), exc.get_headers())  # e.g. Allow on a 405
 
 
 def _unexpected(exc: Exception) -> tuple[Response, int]:
     log.exception("unexpected error while serving a request")
-    return _reply(
-        500,
-        {
-            "error": "internal_error",
-            "error_description": "The service failed unexpectedly.",
-            "hint": "Retry; if it persists, read the service's logs (`cf logs APP --recent`).",
-            "retryable": True,
-        },
-    )
+    return _sfdc_error(InternalError("The service failed unexpectedly."))
 
 
 def init_app(app: Flask) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 
-from sfdc.errors import RequestError
+from sfdc.errors import ConnectionsNotEnabled, InvalidRequest
 from sfdc.orgs.connections import Connections
 from sfdc.orgs.refresh import ConnectionTokens
 from sfdc.tokens.service import TokenService
@@ -27,14 +27,7 @@ def token_service() -> TokenService:
 def connections() -> Connections:
     found: Connections | None = current_app.extensions.get(CONNECTIONS_KEY)
     if found is None:
-        raise RequestError(
-            "Connected orgs are not enabled on this service.",
-            hint="Set SFDC_ENCRYPTION_KEY (generate it with `python -m sfdc keygen`) and "
-            "SFDC_CONSUMER_SECRET in the bound credential, then restart; see the README's "
-            "'Connecting an org'.",
-            code="connections_not_enabled",
-            status=501,
-        )
+        raise ConnectionsNotEnabled("Connected orgs are not enabled on this service.")
     return found
 
 
@@ -45,7 +38,7 @@ def token_source() -> TokenService | ConnectionTokens:
         return token_service()
     if not name.strip():
         # An empty variable in a caller's script must not silently mean another identity.
-        raise RequestError(
+        raise InvalidRequest(
             f"The {CONNECTION_HEADER} header is empty.",
             hint="Name a stored connection (GET /connections lists them), or leave the header "
             "out to use the JWT connection.",

@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from sfdc.errors import RequestError
+from sfdc.errors import InvalidRequest
 from sfdc.web.auth import require_api_key
 from sfdc.web.extension import token_service, token_source
 
@@ -41,7 +41,7 @@ def report_rejected() -> Response:
     rejected = document.get("rejected") if isinstance(document, dict) else None
     rejected = rejected or request.form.get("rejected")
     if not isinstance(rejected, str) or not rejected:
-        raise RequestError(
+        raise InvalidRequest(
             "POST /token reports a token Salesforce refused, but no 'rejected' token was sent.",
             hint="Send the refused access token as rejected=<token> (form) or "
             '{"rejected": "<token>"} (JSON); use GET /token to just read the token.',

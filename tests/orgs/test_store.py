@@ -13,9 +13,9 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from sfdc.errors import ConfigError
+from sfdc.errors import ConfigError, ConnectionConflict, OrgMismatch
 from sfdc.orgs.schema import Base, ConnectionRow, ConsentRequestRow
-from sfdc.orgs.store import MIGRATIONS, ConnectionConflict, ConnectionStore, OrgMismatch
+from sfdc.orgs.store import MIGRATIONS, ConnectionStore
 from sfdc.settings.database import find_database
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)

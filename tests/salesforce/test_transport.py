@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time as real_time
+
 import pytest
 import requests
+from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from sfdc.errors import SalesforceTimeout, SalesforceUnavailable
 from sfdc.salesforce.transport import RetryPolicy, Transport
-from tests.fakes import FakeTime, Reply, scripted_session
+from tests.fakes import FakeTime, Reply, answering_server, scripted_session
 
 URL = "https://login.salesforce.com/services/oauth2/token"
 
@@ -48,8 +53,19 @@ def test_last_transient_response_is_returned_when_attempts_run_out() -> None:
     assert transport.request("POST", URL).status_code == 503
 
 
+def _refused() -> requests.ConnectionError:
+    """What requests raises for a closed port: the socket's error, wrapped by urllib3."""
+    try:
+        try:
+            raise ConnectionRefusedError(111, "Connection refused")
+        except ConnectionRefusedError as socket_error:
+            raise NewConnectionError(None, "Failed to establish a new connection") from socket_error
+    except NewConnectionError as failed:
+        return requests.ConnectionError(MaxRetryError(None, URL, failed))  # type: ignore[arg-type]
+
+
 def test_connection_errors_are_retried_then_reported() -> None:
-    refused = requests.ConnectionError("Connection refused")
+    refused = _refused()
     transport, time, _ = _transport(refused, refused, refused)
     with pytest.raises(SalesforceUnavailable, match=r"connection was refused.*3 attempt") as caught:
         transport.request("POST", URL)
@@ -114,37 +130,20 @@ def test_tls_failures_are_not_retried_and_say_what_to_do() -> None:
     assert time.slept == []
 
 
+def _trickle(connection: socket.socket, stop: threading.Event) -> None:
+    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
+    while not stop.is_set():
+        try:
+            connection.sendall(b"x")
+        except OSError:
+            return
+        stop.wait(0.2)
+
+
 def test_a_body_trickling_in_is_cut_off_at_the_deadline() -> None:
     """A real server that sends one byte every 0.2 s: per-read timeouts never fire."""
-    import socket
-    import threading
-    import time as real_time
-
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen()
-    stop = threading.Event()
-
-    def trickle() -> None:
-        connection, _ = server.accept()
-        with connection:
-            connection.recv(65536)
-            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n")
-            while not stop.is_set():
-                try:
-                    connection.sendall(b"x")
-                except OSError:
-                    return
-                real_time.sleep(0.2)
-
-    threading.Thread(target=trickle, daemon=True).start()
-    url = f"http://127.0.0.1:{server.getsockname()[1]}/services/oauth2/token"
     transport = Transport(requests.Session(), timeout=1.0, retry=RetryPolicy(attempts=1))
     started = real_time.monotonic()
-    try:
-        with pytest.raises(SalesforceTimeout):
-            transport.request("POST", url)
-    finally:
-        stop.set()
-        server.close()
+    with answering_server(_trickle) as port, pytest.raises(SalesforceTimeout):
+        transport.request("POST", f"http://127.0.0.1:{port}/services/oauth2/token")
     assert real_time.monotonic() - started < 3.0

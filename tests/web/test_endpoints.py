@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.exceptions import ImATeapot
 
 from sfdc.emulator import running_emulator
 from sfdc.settings.settings import DEFAULT_TOKEN_MAX_AGE, Settings, load_settings
 from sfdc.web import create_app
 from tests.conftest import API_KEY, KeyPair
 from tests.emulated import emulator_config, fail_next, stats
+from tests.fakes import closed_port
 from tests.web.conftest import AUTH
 
 ERROR_KEYS = {"error", "error_description", "hint", "retryable"}
@@ -134,12 +136,7 @@ def test_a_hanging_salesforce_is_a_504_within_the_timeout(
 
 
 def test_unreachable_salesforce_is_a_503(settings: Settings) -> None:
-    import socket
-
-    with socket.socket() as closed:
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
-    gone = replace(settings, login_url=f"http://127.0.0.1:{port}")
+    gone = replace(settings, login_url=f"http://127.0.0.1:{closed_port()}")
     answer = create_app(gone).test_client().get("/token", headers=AUTH)
     assert answer.status_code == 503
     assert answer.get_json()["error"] == "salesforce_unavailable"
@@ -153,6 +150,33 @@ def test_unknown_paths_and_methods_get_the_error_shape(client: FlaskClient) -> N
     assert wrong.status_code == 405
     assert wrong.get_json()["error"] == "method_not_allowed"
     assert wrong.headers["Allow"].startswith(("GET", "HEAD", "OPTIONS"))
+
+
+def test_a_body_shorter_than_announced_is_400_bad_request(
+    client: FlaskClient, emulator: Any
+) -> None:
+    answer = client.post(
+        "/api/data/v60.0/sobjects/Account",
+        headers={**AUTH, "Content-Type": "application/json"},
+        data=b"{}",
+        environ_overrides={"CONTENT_LENGTH": "100"},  # the connection ended early
+    )
+    assert answer.status_code == 400
+    assert answer.get_json()["error"] == "bad_request"
+    assert stats(emulator.url)["token_requests"] == 0
+
+
+def test_an_http_error_outside_the_catalogue_is_a_logged_500(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    def teapot() -> str:
+        raise ImATeapot()
+
+    app.add_url_rule("/teapot", view_func=teapot)
+    answer = app.test_client().get("/teapot")
+    assert answer.status_code == 500
+    assert answer.get_json()["error"] == "internal_error"
+    assert "unexpected error" in caplog.text
 
 
 def test_a_bug_is_a_500_without_a_trace(app: Flask) -> None:

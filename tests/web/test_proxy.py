@@ -1,16 +1,24 @@
-"""``/api/<path>`` against the emulator: pass-through, re-authentication, streaming, refusals."""
+"""``/api/<path>`` against the emulator: pass-through, re-authentication, streaming, refusals,
+and an org that stops answering."""
 
 from __future__ import annotations
 
 import hashlib
 import tracemalloc
+from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.emulated import stats
+from sfdc.emulator import running_emulator
+from sfdc.settings.settings import load_settings
+from sfdc.web import create_app
+from tests.conftest import API_KEY, KeyPair
+from tests.emulated import emulator_config, stats
+from tests.fakes import silent_server
 from tests.web.conftest import AUTH, concurrent_statuses
 
 V = "/api/data/v60.0"
@@ -144,4 +152,41 @@ def test_oversized_bodies_are_refused_before_buffering(client: FlaskClient, emul
     )
     assert answer.status_code == 413
     assert answer.get_json().keys() == {"error", "error_description", "hint", "retryable"}
+    assert answer.get_json()["error"] == "request_entity_too_large"
+    assert "64 MiB" in answer.get_json()["hint"]
     assert stats(emulator.url)["token_requests"] == 0
+
+
+@pytest.fixture
+def token_then_gone(keypair: KeyPair, seed_env: dict[str, str]) -> tuple[FlaskClient, int]:
+    """A client holding a token from an org that then goes away; and its old port."""
+    with running_emulator(emulator_config(keypair)) as emulator:
+        settings = load_settings(
+            {**seed_env, "SFDC_LOGIN_URL": emulator.url, "SFDC_API_KEYS": API_KEY}
+        )
+        client = create_app(replace(settings, http_timeout=0.5)).test_client()
+        assert client.get("/token", headers=AUTH).status_code == 200
+    return client, urlsplit(emulator.url).port or 0
+
+
+def test_an_org_whose_port_is_closed_is_503_unavailable(
+    token_then_gone: tuple[FlaskClient, int],
+) -> None:
+    client, _ = token_then_gone
+    answer = client.get(f"{V}/limits?q=secret", headers=AUTH)
+    assert answer.status_code == 503
+    body = answer.get_json()
+    assert (body["error"], body["retryable"]) == ("salesforce_unavailable", True)
+    assert "refused" in body["error_description"]
+    assert "secret" not in body["error_description"]
+
+
+def test_an_org_that_accepts_and_never_answers_is_504_timeout(
+    token_then_gone: tuple[FlaskClient, int],
+) -> None:
+    client, port = token_then_gone
+    with silent_server(port):
+        answer = client.get(f"{V}/limits", headers=AUTH)
+    assert answer.status_code == 504
+    body = answer.get_json()
+    assert (body["error"], body["retryable"]) == ("salesforce_timeout", True)
