@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
-from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
 from tests.conftest import ENCRYPTION_KEY
+from tests.sealing_support import open_column
 
 CALLBACK = "https://tokens.apps.example.com/oauth/callback"
 PERSON = "admin@acme.example"
@@ -52,18 +52,33 @@ def decide(connect_url: str, decision: str = "approve", username: str = PERSON) 
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
-def stored_refresh_token(database_url: str, name: str) -> tuple[str, str]:
-    """(the column as a database reader sees it, the refresh token the key opens)."""
+def _rows(database_url: str, query: str, **params: str) -> list[Any]:
     engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
     try:
         with engine.connect() as connection:
-            raw = connection.execute(
-                text("SELECT refresh_token FROM connections WHERE name = :n"), {"n": name}
-            ).scalar_one()
+            return list(connection.execute(text(query), params).all())
     finally:
         engine.dispose()
-    opened = json.loads(Fernet(ENCRYPTION_KEY).decrypt(raw.encode()))
-    return raw, opened["secret"]
+
+
+def stored_refresh_token(
+    database_url: str, name: str, key: str = ENCRYPTION_KEY
+) -> tuple[str, str]:
+    """(the column as a database reader sees it, the refresh token the key opens)."""
+    ((raw,),) = _rows(database_url, "SELECT refresh_token FROM connections WHERE name = :n", n=name)
+    return raw, open_column(raw, key, name=name, purpose="refresh_token")
+
+
+def sealed_values(database_url: str) -> list[tuple[str, str, str]]:
+    """(value, row name, purpose) of every sealed value in the connections database."""
+    found = []
+    for name, refresh, access in _rows(
+        database_url, "SELECT name, refresh_token, access_token FROM connections"
+    ):
+        found += [(refresh, name, "refresh_token"), (access, name, "access_token")]
+    for nonce, verifier in _rows(database_url, "SELECT nonce, code_verifier FROM consent_requests"):
+        found.append((verifier, nonce, "code_verifier"))
+    return [entry for entry in found if entry[0] is not None]
 
 
 def refresh_at(emulator_url: str, refresh_token: str, secret: str, key: str) -> requests.Response:

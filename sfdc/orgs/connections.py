@@ -21,10 +21,10 @@ from sfdc.orgs.onboarding import ConnectLink, Onboarding
 from sfdc.orgs.records import CONNECTED, UnknownConnection, check_name, describe
 from sfdc.orgs.refresh import ConnectionTokens, Refresher
 from sfdc.orgs.store import ConnectionStore
-from sfdc.orgs.vault import Vault
 from sfdc.salesforce.oauth import OAuthClient
 from sfdc.salesforce.transport import Transport
 from sfdc.settings.settings import Settings
+from sfdc.tokens.sealing import ColumnSealer
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class Connections:
         self.store = store
         self.transport = transport
         self.clock = clock
-        self.vault = Vault(settings.encryption_keys)
+        self.vault = ColumnSealer(settings.encryption_keys)
         secret = settings.consumer_secret
         self.onboarding = Onboarding(
             settings,

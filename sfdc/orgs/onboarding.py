@@ -27,7 +27,6 @@ from sfdc.orgs.consent import StateSigner, pkce_pair, state_error
 from sfdc.orgs.records import CONNECTED, check_name, describe
 from sfdc.orgs.schema import ConnectionRow, ConsentRequestRow
 from sfdc.orgs.store import ConnectionStore
-from sfdc.orgs.vault import Vault
 from sfdc.salesforce.oauth import AUTHORIZE_PATH, OAuthClient, TokenResponse
 from sfdc.salesforce.refusals import grant_refusal
 from sfdc.salesforce.transport import Transport
@@ -35,6 +34,7 @@ from sfdc.settings.hosts import is_loopback, is_salesforce_host
 from sfdc.settings.settings import Settings, login_url
 from sfdc.tokens import identity
 from sfdc.tokens.exchange import Exchange
+from sfdc.tokens.sealing import ColumnSealer
 from sfdc.tokens.service import learn_expiry
 from sfdc.tokens.token import Token, token_from_response
 
@@ -95,7 +95,7 @@ class Onboarding:
     settings: Settings
     consumer_secret: str
     store: ConnectionStore
-    vault: Vault
+    vault: ColumnSealer
     signer: StateSigner
     transport: Transport
     clock: Callable[[], datetime]

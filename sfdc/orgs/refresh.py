@@ -28,7 +28,6 @@ from sfdc.errors import SalesforceRefusal
 from sfdc.orgs.records import CONNECTED, NEEDS_CONSENT, ConsentRequired, UnknownConnection
 from sfdc.orgs.schema import ConnectionRow
 from sfdc.orgs.store import ConnectionStore
-from sfdc.orgs.vault import Vault
 from sfdc.salesforce.oauth import OAuthClient, TokenResponse
 from sfdc.salesforce.refusals import grant_refusal
 from sfdc.salesforce.transport import Transport
@@ -36,6 +35,7 @@ from sfdc.settings.hosts import is_loopback
 from sfdc.settings.settings import Settings
 from sfdc.tokens.exchange import Exchange
 from sfdc.tokens.provider import TokenProvider
+from sfdc.tokens.sealing import ColumnSealer
 from sfdc.tokens.service import learn_expiry
 from sfdc.tokens.token import Freshness, Token, freshness, token_from_response
 
@@ -49,7 +49,7 @@ class Refresher:
     settings: Settings
     consumer_secret: str
     store: ConnectionStore
-    vault: Vault
+    vault: ColumnSealer
     transport: Transport
     clock: Callable[[], datetime]
 
