@@ -24,10 +24,13 @@ the entry's 32 decoded bytes). The signing key yields one the same way (info
 encryption key still seals its Redis entries without another secret to hand
 out. The key id is the first 8 hex digits of the SHA-256 of the derived key:
 the same key has the same id on every instance and after every restart, and
-the id tells nothing about the key. Redis entries are sealed with the first encryption key
-when there is one (the key kept for data at rest, so rotating it moves
-everything at rest), else with the signing key's; the signing key's opens in
-both cases.
+the id tells nothing about the key.
+
+Which key seals Redis entries: the first encryption key when the settings
+hold one (connected orgs on), because that is the key kept for data at rest
+and rotating it should move everything at rest; else the signing key's. The
+signing key's opens in both cases, so turning connected orgs on keeps the
+cache. The database never uses the signing key's: it depends on one secret.
 
 Formats written by earlier releases are still opened, never written: Redis
 entries sealed as ``nonce + ciphertext`` under HKDF(signing key,
