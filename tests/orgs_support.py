@@ -1,4 +1,4 @@
-"""Helpers for connected-org tests: a person at the emulator's consent page, and the DB."""
+"""Helpers for connected-org tests: the emulated app, a person at its consent page, the DB."""
 
 from __future__ import annotations
 
@@ -7,13 +7,40 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from tests.conftest import ENCRYPTION_KEY
+from sfdc.emulator import EmulatorConfig
+from tests.conftest import API_KEY, CONSUMER_SECRET, ENCRYPTION_KEY, USERNAME, KeyPair
+from tests.emulated import emulator_config
 from tests.sealing_support import open_column
 
 CALLBACK = "https://tokens.apps.example.com/oauth/callback"
 PERSON = "admin@acme.example"
+
+
+def org_config(pair: KeyPair, **overrides: Any) -> EmulatorConfig:
+    """The connected app with a consumer secret and CALLBACK, where PERSON may consent."""
+    fields: dict[str, Any] = {
+        "usernames": (USERNAME, PERSON),
+        "consumer_secret": CONSUMER_SECRET,
+        "callback_urls": (CALLBACK,),
+        **overrides,
+    }
+    return emulator_config(pair, **fields)
+
+
+def connected_env(seed_env: dict[str, str], login_url: str, database_url: str) -> dict[str, str]:
+    """A deployment with connected orgs on, logging in at ``login_url``."""
+    return {
+        **seed_env,
+        "SFDC_LOGIN_URL": login_url,
+        "SFDC_API_KEYS": API_KEY,
+        "SFDC_CONSUMER_SECRET": CONSUMER_SECRET,
+        "SFDC_ENCRYPTION_KEY": ENCRYPTION_KEY,
+        "SFDC_CALLBACK_URL": CALLBACK,
+        "DATABASE_URL": database_url,
+    }
 
 
 class _Form(HTMLParser):
@@ -50,6 +77,19 @@ def decide(connect_url: str, decision: str = "approve", username: str = PERSON) 
     location = answer.headers["Location"]
     assert location.startswith(CALLBACK)
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+def connect(web: FlaskClient, name: str = "acme", **body: str) -> dict[str, Any]:
+    """Ask for a connect link, approve it as PERSON, call the callback: the stored connection."""
+    auth = {"Authorization": f"Bearer {API_KEY}"}
+    answer = web.post("/connections", json={"name": name, **body}, headers=auth)
+    assert answer.status_code == 201, answer.json
+    link: dict[str, Any] = answer.json  # type: ignore[assignment]
+    back = decide(link["connect_url"])
+    done = web.get("/oauth/callback", query_string=back, headers={"Accept": "application/json"})
+    assert done.status_code == 200, done.json
+    connected: dict[str, Any] = done.json["connected"]  # type: ignore[index]
+    return connected
 
 
 def _rows(database_url: str, query: str, **params: str) -> list[Any]:

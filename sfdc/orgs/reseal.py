@@ -51,37 +51,34 @@ class ResealReport:
         return found
 
 
-def _reseal(sealer: ColumnSealer, sealed: str, *, name: str, purpose: str) -> str | None:
-    """The value sealed under the first key (the same if it already is); None if unreadable."""
+def _resealed(
+    report: ResealReport, sealer: ColumnSealer, sealed: str, *, name: str, purpose: str
+) -> str | None:
+    """``sealed`` under the first key (itself if it already is), counted; None if unreadable."""
     secret = sealer.open(sealed, name=name, purpose=purpose)
-    if secret is None or sealer.is_current(sealed):
-        return None if secret is None else sealed
+    if secret is None:
+        return None
+    if sealer.is_current(sealed):
+        report.current += 1
+        return sealed
+    report.resealed += 1
     return sealer.seal(secret, name=name, purpose=purpose)
 
 
-def _count(report: ResealReport, before: str, after: str | None, what: str) -> None:
-    if after is None:
-        report.unreadable.append(what)
-    elif after == before:
-        report.current += 1
-    else:
-        report.resealed += 1
-
-
 def _reseal_connection(row: ConnectionRow, sealer: ColumnSealer, report: ResealReport) -> None:
-    refresh = _reseal(sealer, row.refresh_token, name=row.name, purpose="refresh_token")
-    _count(report, row.refresh_token, refresh, f"{row.name} refresh_token")
-    if refresh is not None:
+    refresh = _resealed(report, sealer, row.refresh_token, name=row.name, purpose="refresh_token")
+    if refresh is None:
+        report.unreadable.append(f"{row.name} refresh_token")
+    else:
         row.refresh_token = refresh
     if row.access_token is None:
         return
-    access = _reseal(sealer, row.access_token, name=row.name, purpose="access_token")
-    if access is None:
+    access = _resealed(report, sealer, row.access_token, name=row.name, purpose="access_token")
+    if access is None:  # only a shared copy: the next use refreshes it
         row.access_token = row.access_issued_at = row.access_expires_at = None
         report.dropped += 1
-        return
-    _count(report, row.access_token, access, f"{row.name} access_token")
-    row.access_token = access
+    else:
+        row.access_token = access
 
 
 def reseal(store: ConnectionStore, sealer: ColumnSealer) -> ResealReport:
@@ -93,11 +90,11 @@ def reseal(store: ConnectionStore, sealer: ColumnSealer) -> ResealReport:
                 _reseal_connection(row, sealer, report)
     with store.session(write=True) as session:
         for pending in session.scalars(select(ConsentRequestRow).with_for_update()):
-            verifier = _reseal(
-                sealer, pending.code_verifier, name=pending.nonce, purpose="code_verifier"
+            verifier = _resealed(
+                report, sealer, pending.code_verifier, name=pending.nonce, purpose="code_verifier"
             )
-            link = f"{pending.name} (pending connect link)"
-            _count(report, pending.code_verifier, verifier, link)
-            if verifier is not None:
+            if verifier is None:
+                report.unreadable.append(f"{pending.name} (pending connect link)")
+            else:
                 pending.code_verifier = verifier
     return report

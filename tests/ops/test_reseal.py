@@ -20,18 +20,16 @@ from sfdc.emulator import running_emulator
 from sfdc.settings.settings import load_settings
 from sfdc.web import create_app
 from sfdc.web.extension import CONNECTIONS_KEY
-from tests.conftest import (
-    API_KEY,
-    CONSUMER_SECRET,
-    ENCRYPTION_KEY,
-    OLD_ENCRYPTION_KEY,
-    USERNAME,
-    FakeClock,
-    KeyPair,
-)
+from tests.conftest import ENCRYPTION_KEY, OLD_ENCRYPTION_KEY, FakeClock, KeyPair
 from tests.deploy import ROOT
-from tests.emulated import emulator_config, stats
-from tests.orgs_support import CALLBACK, PERSON, decide, sealed_values, stored_refresh_token
+from tests.emulated import stats
+from tests.orgs_support import (
+    connect,
+    connected_env,
+    org_config,
+    sealed_values,
+    stored_refresh_token,
+)
 from tests.sealing_support import documented_key_id, open_column
 from tests.web.conftest import AUTH
 
@@ -42,27 +40,14 @@ NEW_ID, OLD_ID = documented_key_id(ENCRYPTION_KEY), documented_key_id(OLD_ENCRYP
 
 @pytest.fixture
 def org(keypair: KeyPair) -> Iterator[Any]:
-    config = emulator_config(
-        keypair,
-        usernames=(USERNAME, PERSON),
-        consumer_secret=CONSUMER_SECRET,
-        callback_urls=(CALLBACK,),
-    )
-    with running_emulator(config) as running:
+    with running_emulator(org_config(keypair)) as running:
         yield running
 
 
 @pytest.fixture
 def env(org: Any, seed_env: dict[str, str], database_url: str) -> dict[str, str]:
-    """The deployment's environment, without its encryption key."""
-    return {
-        **seed_env,
-        "SFDC_LOGIN_URL": org.url,
-        "SFDC_API_KEYS": API_KEY,
-        "SFDC_CONSUMER_SECRET": CONSUMER_SECRET,
-        "SFDC_CALLBACK_URL": CALLBACK,
-        "DATABASE_URL": database_url,
-    }
+    """The deployment's environment; each start names its encryption keys."""
+    return connected_env(seed_env, org.url, database_url)
 
 
 class Deployment:
@@ -101,12 +86,6 @@ def deployment(env: dict[str, str], live_clock: FakeClock) -> Iterator[Deploymen
         store.dispose()
 
 
-def _connect(web: FlaskClient, name: str = "acme") -> None:
-    link = web.post("/connections", json={"name": name}, headers=AUTH).json
-    back = decide(link["connect_url"])  # type: ignore[index]
-    assert web.get("/oauth/callback", query_string=back).status_code == 200
-
-
 def _all_sealed_with(database_url: str, key: str) -> int:
     """How many sealed values there are; each must open with ``key`` alone, as documented."""
     values = sealed_values(database_url)
@@ -119,7 +98,7 @@ def test_the_documented_rotation_loses_no_connection(
     deployment: Deployment, org: Any, database_url: str
 ) -> None:
     before = deployment.start(OLD_ENCRYPTION_KEY)
-    _connect(before)
+    connect(before)
     assert before.post("/connections", json={"name": "beta"}, headers=AUTH).status_code == 201
     assert _all_sealed_with(database_url, OLD_ENCRYPTION_KEY) == 3  # acme's two, beta's link
     raw, refresh_token = stored_refresh_token(database_url, "acme", OLD_ENCRYPTION_KEY)
@@ -156,7 +135,7 @@ def test_the_documented_rotation_loses_no_connection(
 def test_a_value_sealed_under_a_removed_key_says_which_setting(
     deployment: Deployment, org: Any
 ) -> None:
-    _connect(deployment.start(OLD_ENCRYPTION_KEY))
+    connect(deployment.start(OLD_ENCRYPTION_KEY))
     after = deployment.start(ENCRYPTION_KEY)  # the old key removed without a reseal
     done = deployment.reseal(ENCRYPTION_KEY)
     assert done.returncode == 1

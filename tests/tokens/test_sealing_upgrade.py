@@ -43,12 +43,18 @@ from tests.conftest import (
     CONSUMER_SECRET,
     ENCRYPTION_KEY,
     OLD_ENCRYPTION_KEY,
-    USERNAME,
     FakeClock,
     KeyPair,
 )
-from tests.emulated import emulator_config, stats
-from tests.orgs_support import CALLBACK, PERSON, decide, refresh_at, stored_refresh_token
+from tests.emulated import stats
+from tests.orgs_support import (
+    connect,
+    connected_env,
+    decide,
+    org_config,
+    refresh_at,
+    stored_refresh_token,
+)
 from tests.sealing_support import open_column
 
 # == FROZEN: the previous release's writers (commit c14269b) ===========================
@@ -123,13 +129,7 @@ def test_a_previous_release_database_value_opens_and_rotates() -> None:
 
 @pytest.fixture
 def org(keypair: KeyPair) -> Iterator[Any]:
-    config = emulator_config(
-        keypair,
-        usernames=(USERNAME, PERSON),
-        consumer_secret=CONSUMER_SECRET,
-        callback_urls=(CALLBACK,),
-    )
-    with running_emulator(config) as running:
+    with running_emulator(org_config(keypair)) as running:
         yield running
 
 
@@ -143,18 +143,9 @@ def live_clock() -> FakeClock:
 def settings(
     org: Any, seed_env: dict[str, str], database_url: str, shared_redis: tuple[str, str]
 ) -> Settings:
+    env = connected_env(seed_env, org.url, database_url)
     return load_settings(
-        {
-            **seed_env,
-            "SFDC_LOGIN_URL": org.url,
-            "SFDC_API_KEYS": API_KEY,
-            "SFDC_CONSUMER_SECRET": CONSUMER_SECRET,
-            "SFDC_ENCRYPTION_KEY": ENCRYPTION_KEY,
-            "SFDC_CALLBACK_URL": CALLBACK,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": shared_redis[0],
-            "SFDC_CACHE_PREFIX": shared_redis[1],
-        }
+        {**env, "REDIS_URL": shared_redis[0], "SFDC_CACHE_PREFIX": shared_redis[1]}
     )
 
 
@@ -170,12 +161,6 @@ def started() -> Iterator[list[Any]]:
     yield stores
     for store in stores:
         store.dispose()
-
-
-def _connect(web: FlaskClient, name: str) -> None:
-    link = web.post("/connections", json={"name": name}, headers=AUTH).json
-    back = decide(link["connect_url"])  # type: ignore[index]
-    assert web.get("/oauth/callback", query_string=back).status_code == 200
 
 
 def _engine(database_url: str) -> Any:
@@ -231,7 +216,7 @@ def test_an_upgrade_keeps_connections_links_and_the_cached_token(
     # not yet called, the JWT token cached in Redis.
     yesterday = create_app(settings, clock=live_clock)
     web = yesterday.test_client()
-    _connect(web, "acme")
+    connect(web)
     link = web.post("/connections", json={"name": "beta"}, headers=AUTH).json
     back = decide(link["connect_url"])  # type: ignore[index]
     jwt_token = web.get("/token", headers=AUTH).json["access_token"]  # type: ignore[index]
