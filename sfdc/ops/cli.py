@@ -268,6 +268,42 @@ def check(offline: bool, as_json: bool) -> None:
 
 
 @main.command()
+@_one_line_errors
+def reseal() -> None:
+    """Seal every stored connection secret again under the first SFDC_ENCRYPTION_KEY entry.
+
+    Run after putting a new key first (README: Rotating the encryption key);
+    exit status 0 means no stored value needs the older keys any more.
+    """
+    from sfdc.orgs.reseal import reseal as reseal_all
+    from sfdc.orgs.store import ConnectionStore
+    from sfdc.settings.settings import load_settings
+    from sfdc.tokens.sealing import ColumnSealer
+
+    settings = load_settings()
+    if not settings.connections_enabled or settings.database is None:
+        raise click.ClickException(
+            "connected orgs are off (SFDC_ENCRYPTION_KEY and SFDC_CONSUMER_SECRET turn them "
+            "on): nothing is sealed in a database"
+        )
+    store = ConnectionStore(settings.database)
+    store.migrate()  # as the service does at start-up: the columns it re-seals exist
+    try:
+        report = reseal_all(store, ColumnSealer(settings.encryption_keys))
+    finally:
+        store.dispose()
+    for line in report.lines():
+        click.echo(line)
+    if report.unreadable:
+        click.echo(
+            "Put back the key that sealed them (after the first), or connect those "
+            "connections again, before removing any key.",
+            err=True,
+        )
+        sys.exit(1)
+
+
+@main.command()
 @click.argument("url")
 @click.option("--api-key", envvar="SFDC_SMOKE_API_KEY", help="Also check /token and /connection.")
 @click.option(

@@ -4,7 +4,10 @@
 links and takes the OAuth callback, ``consent`` signs the link's state and
 PKCE pair, ``refresh`` turns a stored refresh token into access tokens,
 ``store`` and ``schema`` hold the database (migrated by ``migrations``),
-``records`` names a connection's states, ``vault`` seals secrets for it.
+``records`` names a connection's states, ``parked`` keeps rotated refresh
+tokens the database could not take yet. Its secrets are sealed by
+``sfdc.tokens.sealing.ColumnSealer``; ``reseal`` seals them all again under
+the first key, so an old key can be retired.
 
 May import: ``sfdc.tokens``, ``sfdc.salesforce``, ``sfdc.settings``,
 ``sfdc.errors``, ``sfdc.clock``, ``sfdc.telemetry``.

@@ -2,7 +2,7 @@
 
 ``Connections`` puts the parts together: ``Onboarding`` (connect link and
 callback), ``Refresher``/``ConnectionTokens`` (access tokens), the store and
-the vault. ``source(name)`` hands out a connection's ``TokenSource``; each
+the column sealer. ``source(name)`` hands out a connection's ``TokenSource``; each
 process re-reads the connection's row at most every ``STATUS_RECHECK``, which
 bounds how long a deleted or re-consented connection is served from a cache
 elsewhere (the tokens such a cache holds were revoked with the refresh token).
@@ -23,10 +23,10 @@ from sfdc.orgs.parked import ParkedTokens
 from sfdc.orgs.records import CONNECTED, check_name, describe
 from sfdc.orgs.refresh import ConnectionTokens, Refresher
 from sfdc.orgs.store import ConnectionStore
-from sfdc.orgs.vault import Vault
 from sfdc.salesforce.oauth import OAuthClient
 from sfdc.salesforce.transport import Transport
 from sfdc.settings.settings import Settings
+from sfdc.tokens.sealing import ColumnSealer
 from sfdc.tokens.shared_cache import connect
 
 log = logging.getLogger(__name__)
@@ -51,20 +51,20 @@ class Connections:
         self.store = store
         self.transport = transport
         self.clock = clock
-        self.vault = Vault(settings.encryption_keys)
+        self.sealer = ColumnSealer(settings.encryption_keys)
         secret = settings.consumer_secret
         self.onboarding = Onboarding(
             settings,
             secret,
             store,
-            self.vault,
+            self.sealer,
             StateSigner(settings.encryption_keys),
             transport,
             clock,
         )
         redis_client = connect(settings.redis.url) if settings.redis is not None else None
-        parked = ParkedTokens(redis_client, self.vault, settings.cache_prefix)
-        self.refresher = Refresher(settings, secret, store, self.vault, transport, clock, parked)
+        parked = ParkedTokens(redis_client, self.sealer, settings.cache_prefix)
+        self.refresher = Refresher(settings, secret, store, self.sealer, transport, clock, parked)
         self._lock = threading.Lock()
         self._sources: dict[str, ConnectionTokens] = {}
         self._links: dict[str, ConnectLink] = {}

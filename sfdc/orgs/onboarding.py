@@ -37,7 +37,6 @@ from sfdc.orgs.consent import StateSigner, pkce_pair
 from sfdc.orgs.records import CONNECTED, check_name, describe
 from sfdc.orgs.schema import ConnectionRow, ConsentRequestRow
 from sfdc.orgs.store import ConnectionStore
-from sfdc.orgs.vault import Vault
 from sfdc.salesforce.oauth import AUTHORIZE_PATH, OAuthClient, TokenResponse
 from sfdc.salesforce.refusals import grant_refusal
 from sfdc.salesforce.transport import Transport
@@ -45,6 +44,7 @@ from sfdc.settings.hosts import is_loopback, is_salesforce_host
 from sfdc.settings.settings import Settings, login_url
 from sfdc.tokens import identity
 from sfdc.tokens.exchange import Exchange
+from sfdc.tokens.sealing import ColumnSealer
 from sfdc.tokens.service import learn_expiry
 from sfdc.tokens.token import Token, token_from_response
 
@@ -105,7 +105,7 @@ class Onboarding:
     settings: Settings
     consumer_secret: str
     store: ConnectionStore
-    vault: Vault
+    sealer: ColumnSealer
     signer: StateSigner
     transport: Transport
     clock: Callable[[], datetime]
@@ -137,7 +137,7 @@ class Onboarding:
                 login_url=login,
                 scopes=scopes,
                 redirect_uri=callback_url,
-                code_verifier=self.vault.seal(verifier, name=nonce, purpose="code_verifier"),
+                code_verifier=self.sealer.seal(verifier, name=nonce, purpose="code_verifier"),
                 expires_at=expires_at,
                 replace_org=replace,
             ),
@@ -184,7 +184,7 @@ class Onboarding:
                 hint="Open a new connect link; if it happens again, check the connected app's "
                 "OAuth settings.",
             )
-        verifier = self.vault.open(pending.code_verifier, name=nonce, purpose="code_verifier")
+        verifier = self.sealer.open(pending.code_verifier, name=nonce, purpose="code_verifier")
         if verifier is None:
             raise StateUnreadable(
                 "This connect link was sealed with an encryption key this service no longer "
@@ -250,10 +250,10 @@ class Onboarding:
             username=str(report["user"]["username"] or ""),
             scopes=token.scope or pending.scopes,
             connected_at=now,
-            refresh_token=self.vault.seal(refresh_token, name=name, purpose="refresh_token"),
+            refresh_token=self.sealer.seal(refresh_token, name=name, purpose="refresh_token"),
             status=CONNECTED,
             status_reason=None,
-            access_token=self.vault.seal(token.access_token, name=name, purpose="access_token"),
+            access_token=self.sealer.seal(token.access_token, name=name, purpose="access_token"),
             access_issued_at=token.issued_at,
             access_expires_at=self._expiry(token, client, now),
             refreshed_at=now,
@@ -269,7 +269,7 @@ class Onboarding:
             _revoke(login, granted, self.transport, "the token granted for an unstored connection")
 
     def _revoke_replaced(self, old: ConnectionRow) -> None:
-        token = self.vault.open(old.refresh_token, name=old.name, purpose="refresh_token")
+        token = self.sealer.open(old.refresh_token, name=old.name, purpose="refresh_token")
         if token is None:
             log.warning(
                 "the refresh token replaced on %s could not be opened, so it was not revoked; "

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 
 import redis
 
-from sfdc.orgs.vault import Vault
 from sfdc.telemetry import metrics
 from sfdc.telemetry.fingerprints import secret_fingerprint
+from sfdc.tokens.sealing import ColumnSealer
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,9 @@ class Parked:
 class ParkedTokens:
     """Park, find and drop refresh tokens in Redis; every Redis failure is logged, not raised."""
 
-    def __init__(self, client: redis.Redis | None, vault: Vault, prefix: str) -> None:
+    def __init__(self, client: redis.Redis | None, sealer: ColumnSealer, prefix: str) -> None:
         self.client = client
-        self.vault = vault
+        self.sealer = sealer
         self.prefix = f"{prefix}:orgs:parked:"
         self._lock = threading.Lock()
         self._here: dict[str, Parked] = {}  # the last resort: this process's memory
@@ -63,7 +63,7 @@ class ParkedTokens:
 
     def park(self, name: str, token: str, *, replaces: str) -> None:
         """Keep ``token`` until the database takes it: in Redis, else in this process."""
-        sealed = self.vault.seal(token, name=name, purpose=_PURPOSE)
+        sealed = self.sealer.seal(token, name=name, purpose=_PURPOSE)
         raw = json.dumps({"sealed": sealed, "replaces": replaces}).encode()
         if self.client is not None:
             try:
@@ -108,7 +108,7 @@ class ParkedTokens:
             return None
         try:
             document = json.loads(raw)
-            token = self.vault.open(document["sealed"], name=name, purpose=_PURPOSE)
+            token = self.sealer.open(document["sealed"], name=name, purpose=_PURPOSE)
             replaces = str(document["replaces"])
         except (ValueError, KeyError, TypeError):
             token = None

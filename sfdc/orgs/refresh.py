@@ -54,7 +54,6 @@ from sfdc.orgs.parked import ParkedTokens, successor_of
 from sfdc.orgs.records import CONNECTED, NEEDS_CONSENT
 from sfdc.orgs.schema import ConnectionRow
 from sfdc.orgs.store import ConnectionStore
-from sfdc.orgs.vault import Vault
 from sfdc.salesforce.oauth import OAuthClient, TokenResponse
 from sfdc.salesforce.refusals import grant_refusal
 from sfdc.salesforce.transport import Transport
@@ -63,6 +62,7 @@ from sfdc.settings.settings import Settings
 from sfdc.telemetry.fingerprints import secret_fingerprint
 from sfdc.tokens.exchange import Exchange
 from sfdc.tokens.provider import TokenProvider
+from sfdc.tokens.sealing import ColumnSealer
 from sfdc.tokens.service import learn_expiry
 from sfdc.tokens.token import Freshness, Token, freshness, token_from_response
 
@@ -87,7 +87,7 @@ class Refresher:
     settings: Settings
     consumer_secret: str
     store: ConnectionStore
-    vault: Vault
+    sealer: ColumnSealer
     transport: Transport
     clock: Callable[[], datetime]
     parked: ParkedTokens
@@ -142,7 +142,7 @@ class Refresher:
     def spendable(self, row: ConnectionRow) -> str | None:
         """The refresh token to use for ``row``: a parked successor of the stored one, if
         any (dropping a parked token that is already spent), else the stored one."""
-        stored = self.vault.open(row.refresh_token, name=row.name, purpose="refresh_token")
+        stored = self._open_refresh(row)
         parked = self.parked.find(row.name)
         successor = successor_of(parked, stored)
         if parked is not None and successor is None:
@@ -176,7 +176,7 @@ class Refresher:
         if found is not None:  # stored by the previous holder just before we claimed
             self._release(name, epoch)
             return found
-        stored = self.vault.open(row.refresh_token, name=name, purpose="refresh_token")
+        stored = self._open_refresh(row)
         spend = self.spendable(row)
         parked = self.parked.find(name)
         if spend is None:
@@ -221,7 +221,7 @@ class Refresher:
             rotated = None
         values: dict[str, Any] = {"refreshed_at": now, "failed_at": None, "failure": None}
         if rotated is not None:
-            values["refresh_token"] = self.vault.seal(
+            values["refresh_token"] = self.sealer.seal(
                 rotated, name=row.name, purpose="refresh_token"
             )
         try:
@@ -233,7 +233,9 @@ class Refresher:
         token = replace(token, expires_at=now + self.settings.token_max_age)
         values.update(
             instance_url=token.instance_url,
-            access_token=self.vault.seal(token.access_token, name=row.name, purpose="access_token"),
+            access_token=self.sealer.seal(
+                token.access_token, name=row.name, purpose="access_token"
+            ),
             access_issued_at=token.issued_at,
             access_expires_at=token.expires_at,
         )
@@ -254,6 +256,16 @@ class Refresher:
         try:
             if self.store.store_refresh(row.name, row.refresh_token, **values):
                 return True
+            # The fence moved. If only its sealing did (``reseal`` under a new key), the row
+            # still holds the token the grant spent: write against the new sealing.
+            now_stored = self.store.get(row.name)
+            if (
+                now_stored is not None
+                and stored is not None
+                and self._open_refresh(now_stored) == stored
+                and self.store.store_refresh(row.name, now_stored.refresh_token, **values)
+            ):
+                return True
             log.warning(
                 "connection %s was reconnected or deleted during its refresh; the refresh's "
                 "tokens were not stored",
@@ -264,6 +276,9 @@ class Refresher:
             if rotated is not None and stored is not None:
                 self.parked.park(row.name, rotated, replaces=secret_fingerprint(stored))
             return False
+
+    def _open_refresh(self, row: ConnectionRow) -> str | None:
+        return self.sealer.open(row.refresh_token, name=row.name, purpose="refresh_token")
 
     def _needs_consent(self, row: ConnectionRow, epoch: int, reason: str) -> ConsentRequired:
         marked = self._quietly(
@@ -298,7 +313,7 @@ class Refresher:
     def _shared_token(self, row: ConnectionRow) -> Token | None:
         if row.access_token is None or row.access_issued_at is None:
             return None
-        access = self.vault.open(row.access_token, name=row.name, purpose="access_token")
+        access = self.sealer.open(row.access_token, name=row.name, purpose="access_token")
         if access is None:
             return None
         return Token(

@@ -26,7 +26,7 @@ from sfdc.settings.settings import Settings
 from sfdc.tokens.assertion import Assertion, Signer, claims
 from sfdc.tokens.exchange import Exchange
 from sfdc.tokens.provider import TokenProvider
-from sfdc.tokens.sealing import Sealer
+from sfdc.tokens.sealing import CacheSealer
 from sfdc.tokens.shared_cache import RedisStore, connect, namespace
 from sfdc.tokens.shared_cache import lock_ttl as default_lock_ttl
 from sfdc.tokens.token import REFRESH_AHEAD, Token, token_from_response
@@ -173,7 +173,7 @@ class TokenService:
         if settings.redis is not None:
             store = RedisStore(
                 connect(settings.redis.url),
-                Sealer(settings.private_key),
+                CacheSealer(settings.private_key, settings.encryption_keys),
                 namespace(settings),
                 lock_ttl=lock_ttl
                 or default_lock_ttl(settings.http_timeout, self.transport.retry.budget),

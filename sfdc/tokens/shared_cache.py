@@ -32,7 +32,7 @@ from sfdc.settings.settings import Settings
 from sfdc.tokens import exchange as codec
 from sfdc.tokens.cooldown import BACKOFF_MAX, Blocked, later
 from sfdc.tokens.exchange import Exchange
-from sfdc.tokens.sealing import Sealer
+from sfdc.tokens.sealing import CacheSealer
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,12 @@ def connect(url: str) -> redis.Redis:
 
 class RedisStore:
     def __init__(
-        self, client: redis.Redis, sealer: Sealer, prefix: str, *, lock_ttl: timedelta = LOCK_TTL
+        self,
+        client: redis.Redis,
+        sealer: CacheSealer,
+        prefix: str,
+        *,
+        lock_ttl: timedelta = LOCK_TTL,
     ) -> None:
         self.client = client
         self.sealer = sealer

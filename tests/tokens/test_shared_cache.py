@@ -24,7 +24,7 @@ from sfdc.emulator import running_emulator
 from sfdc.errors import SalesforceRefusal, UpstreamError
 from sfdc.settings.settings import load_settings
 from sfdc.tokens.provider import LOCAL_RECHECK, REDIS_RETRY
-from sfdc.tokens.sealing import Sealer
+from sfdc.tokens.sealing import CacheSealer
 from sfdc.tokens.service import TokenService
 from sfdc.tokens.shared_cache import namespace
 from sfdc.tokens.token import REFRESH_AHEAD
@@ -127,8 +127,8 @@ def test_tokens_in_redis_are_not_readable(
             assert secret.encode() not in raw
     token_key = f"{namespace(service.settings)}:token".encode()
     stored = client.get(token_key) or b""
-    assert Sealer(other_keypair.key).open(stored, context=token_key) is None
-    assert Sealer(keypair.key).open(stored, context=token_key) is not None
+    assert CacheSealer(other_keypair.key).open(stored, context=token_key) is None
+    assert CacheSealer(keypair.key).open(stored, context=token_key) is not None
 
 
 def test_a_rejected_token_is_replaced_once_for_everyone(env: dict[str, str], emulator: Any) -> None:

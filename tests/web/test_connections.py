@@ -29,17 +29,24 @@ from sfdc.settings.settings import Settings, load_settings
 from sfdc.web import create_app
 from sfdc.web.extension import CONNECTIONS_KEY
 from tests.conftest import (
-    API_KEY,
     CONSUMER_KEY,
     CONSUMER_SECRET,
-    ENCRYPTION_KEY,
     USERNAME,
     FakeClock,
     KeyPair,
 )
 from tests.emulated import emulator_config, stats
 from tests.fakes import Reply, scripted_session
-from tests.orgs_support import CALLBACK, PERSON, decide, refresh_at, stored_refresh_token
+from tests.orgs_support import (
+    CALLBACK,
+    PERSON,
+    connect,
+    connected_env,
+    decide,
+    org_config,
+    refresh_at,
+    stored_refresh_token,
+)
 from tests.web.conftest import AUTH
 
 ACME = {**AUTH, "X-Sfdc-Connection": "acme"}
@@ -54,28 +61,13 @@ def rotating(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture
 def org(keypair: KeyPair, rotating: bool) -> Iterator[Any]:
-    config = emulator_config(
-        keypair,
-        usernames=(USERNAME, PERSON),
-        consumer_secret=CONSUMER_SECRET,
-        callback_urls=(CALLBACK,),
-        rotate_refresh_tokens=rotating,
-    )
-    with running_emulator(config) as running:
+    with running_emulator(org_config(keypair, rotate_refresh_tokens=rotating)) as running:
         yield running
 
 
 @pytest.fixture
 def org_env(org: Any, seed_env: dict[str, str], database_url: str) -> dict[str, str]:
-    return {
-        **seed_env,
-        "SFDC_LOGIN_URL": org.url,
-        "SFDC_API_KEYS": API_KEY,
-        "SFDC_CONSUMER_SECRET": CONSUMER_SECRET,
-        "SFDC_ENCRYPTION_KEY": ENCRYPTION_KEY,
-        "SFDC_CALLBACK_URL": CALLBACK,
-        "DATABASE_URL": database_url,
-    }
+    return connected_env(seed_env, org.url, database_url)
 
 
 @pytest.fixture
@@ -107,17 +99,6 @@ def org_app(org_settings: Settings, live_clock: FakeClock) -> Flask:
 @pytest.fixture
 def web(org_app: Flask) -> FlaskClient:
     return org_app.test_client()
-
-
-def connect(web: FlaskClient, name: str = "acme", **body: str) -> dict[str, Any]:
-    answer = web.post("/connections", json={"name": name, **body}, headers=AUTH)
-    assert answer.status_code == 201, answer.json
-    link: dict[str, Any] = answer.json  # type: ignore[assignment]
-    back = decide(link["connect_url"])
-    done = web.get("/oauth/callback", query_string=back, headers={"Accept": "application/json"})
-    assert done.status_code == 200, done.json
-    connected: dict[str, Any] = done.json["connected"]  # type: ignore[index]
-    return connected
 
 
 def test_connect_link_carries_state_pkce_and_our_callback(web: FlaskClient, org: Any) -> None:
