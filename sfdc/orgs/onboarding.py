@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,14 +52,37 @@ from sfdc.tokens.token import Token, token_from_response
 log = logging.getLogger(__name__)
 
 DEFAULT_SCOPES = "api refresh_token"
+# Salesforce's scope names are short words; 30-odd exist. The bound keeps a request from
+# storing an arbitrary blob in the connections table.
+MAX_SCOPES_LENGTH = 500
+# The column holding it is 255 characters; a DNS name has at most 253.
+MAX_LOGIN_LENGTH = 255
+_SCOPES = re.compile(r"[A-Za-z0-9_.:\-]+(?: [A-Za-z0-9_.:\-]+)*")
 LOGIN_ALIASES = {
     "production": "https://login.salesforce.com",
     "sandbox": "https://test.salesforce.com",
 }
 
 
-def resolve_login(raw: str | None, default: str, *, allow_loopback: bool) -> str:
-    """'production', 'sandbox' or a My Domain URL; loopback only beside a local emulator."""
+def check_scopes(raw: str | None) -> str:
+    """The requested scopes, space-separated, as Salesforce names them (``api``,
+    ``refresh_token``, ``cdp_query_api``...): anything else is refused here rather than
+    stored, sent to Salesforce, or refused by the database."""
+    scopes = " ".join((raw or DEFAULT_SCOPES).split())
+    if len(scopes) > MAX_SCOPES_LENGTH or not _SCOPES.fullmatch(scopes):
+        raise InvalidRequest(
+            f"scopes must be space-separated OAuth scope names (letters, digits, '_', '.', "
+            f"':', '-'), at most {MAX_SCOPES_LENGTH} characters in all.",
+            hint=f"Use the connected app's scope names, e.g. '{DEFAULT_SCOPES}', or leave "
+            "scopes out for that default.",
+        )
+    return scopes
+
+
+def resolve_login(raw: str | None, default: str, *, local: str | None = None) -> str:
+    """'production', 'sandbox' or a My Domain URL. A loopback URL only when it is ``local``,
+    the service's own loopback login URL (the local emulator): never another port on this
+    machine, where a connect link could make the service post a code to any local server."""
     if not raw:
         return default
     hint = (
@@ -66,6 +90,12 @@ def resolve_login(raw: str | None, default: str, *, allow_loopback: bool) -> str
         "(https://MyDomain.my.salesforce.com)."
     )
     candidate = LOGIN_ALIASES.get(raw.strip().lower(), raw)
+    if len(candidate) > MAX_LOGIN_LENGTH:
+        raise InvalidRequest(
+            f"login is {len(candidate)} characters long; a login URL has at most "
+            f"{MAX_LOGIN_LENGTH}.",
+            hint=hint,
+        )
     try:
         url = login_url(candidate)
     except SfdcError:
@@ -74,7 +104,9 @@ def resolve_login(raw: str | None, default: str, *, allow_loopback: bool) -> str
             hint=hint,
         ) from None
     host = urlsplit(url).hostname or ""
-    if not (is_salesforce_host(host) or (allow_loopback and is_loopback(host))):
+    if is_loopback(host) and url == local:
+        return url
+    if not is_salesforce_host(host):
         raise InvalidRequest(f"login '{raw[:100]}' is not a Salesforce login host.", hint=hint)
     return url
 
@@ -124,9 +156,9 @@ class Onboarding:
         login = resolve_login(
             login,
             existing.login_url if existing else self.settings.login_url,
-            allow_loopback=self.settings.login_is_loopback,
+            local=self.settings.login_url if self.settings.login_is_loopback else None,
         )
-        scopes = " ".join((scopes or DEFAULT_SCOPES).split())
+        scopes = check_scopes(scopes)
         now = self.clock()
         state, nonce, expires_at = self.signer.issue(now)
         verifier, challenge = pkce_pair()

@@ -35,10 +35,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, delete, event, or_, select, text, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from sfdc.errors import ConfigError, ConnectionConflict, DatabaseUnavailable, OrgMismatch
+from sfdc.errors import (
+    ConfigError,
+    ConnectionConflict,
+    DatabaseUnavailable,
+    InvalidRequest,
+    OrgMismatch,
+)
 from sfdc.orgs.schema import ConnectionRow, ConsentRequestRow
 from sfdc.settings.database import DatabaseBinding
 
@@ -167,6 +173,14 @@ class ConnectionStore:
             raise ConnectionConflict(
                 "Another change to the same connection was committed at the same moment; "
                 "this one was not stored."
+            ) from None
+        except DataError:
+            # A value the database cannot hold (a NUL, an over-long string): the request's
+            # fault, not an outage. Inputs are checked before they get here; this is the net.
+            raise InvalidRequest(
+                "The connections database refused a value in this request.",
+                hint="Send names, logins and scopes as the API describes them (GET "
+                "/openapi.json): printable text within their length limits.",
             ) from None
         except SQLAlchemyError as exc:
             raise _unavailable(exc, self.binding) from None

@@ -13,7 +13,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from sfdc.errors import ConfigError, ConnectionConflict, OrgMismatch
+from sfdc.errors import ConfigError, ConnectionConflict, InvalidRequest, OrgMismatch
 from sfdc.orgs.schema import Base, ConnectionRow, ConsentRequestRow
 from sfdc.orgs.store import MIGRATIONS, ConnectionStore
 from sfdc.settings.database import find_database
@@ -329,3 +329,17 @@ def test_a_writer_waiting_on_the_lock_still_finds_a_replaced_row(database_url: s
         thread.join(30)
     assert len(found) == 1
     assert found[0] is not None
+
+
+def test_a_value_postgresql_cannot_hold_is_the_request_s_fault_not_an_outage(
+    postgres_url: str,
+) -> None:
+    """A NUL in a text column: PostgreSQL refuses it (DataError); that is a 400, never a
+    retryable 503 that sends callers to check a healthy database."""
+    store = store_for(postgres_url)
+    row = a_connection()
+    row.username = "admin\x00@acme.example"
+    with pytest.raises(InvalidRequest, match="refused a value") as refused:
+        store.replace(row, other_org=False)
+    assert refused.value.status == 400
+    assert store.get("acme") is None

@@ -293,9 +293,16 @@ def test_connecting_again_replaces_and_revokes_the_old_refresh_token(
     [
         ({}, "needs the connection's name"),
         ({"name": "no spaces"}, "is not a connection name"),
+        ({"name": "acme", "login": "http://127.0.0.1:6379"}, "not a Salesforce login host"),
         ({"name": "acme", "login": "https://evil.example.com"}, "not a Salesforce login host"),
         ({"name": "acme", "login": "http://login.salesforce.com"}, "https"),
         ({"name": "acme", "login": "prod"}, "login 'prod' is not 'production', 'sandbox'"),
+        ({"name": "acme", "scopes": "api\u0000"}, "scopes must be space-separated"),
+        ({"name": "acme", "scopes": "api " * 100_000}, "scopes must be space-separated"),
+        (
+            {"name": "acme", "login": f"https://{'a' * 10_000}.my.salesforce.com"},
+            "a login URL has at most 255",
+        ),
     ],
 )
 def test_bad_connect_requests_are_refused_with_a_reason(
@@ -471,10 +478,18 @@ def test_a_login_hours_refusal_keeps_the_connection(
 
 def test_a_loopback_login_is_refused_when_the_service_is_not_local() -> None:
     with pytest.raises(RequestError):
-        resolve_login("http://127.0.0.1:9999", "https://login.salesforce.com", allow_loopback=False)
-    assert (
-        resolve_login("http://127.0.0.1:9999", "x", allow_loopback=True) == "http://127.0.0.1:9999"
-    )
+        resolve_login("http://127.0.0.1:9999", "https://login.salesforce.com")
+    local = "http://127.0.0.1:9999"
+    assert resolve_login("http://127.0.0.1:9999", "x", local=local) == local
+
+
+@pytest.mark.parametrize(
+    "login", ["http://127.0.0.1:6379", "http://localhost:9999", "http://127.0.0.2:9999"]
+)
+def test_a_local_service_takes_only_its_own_emulator_as_a_loopback_login(login: str) -> None:
+    """Not any port on this machine (Redis's, say): only the login URL it runs against."""
+    with pytest.raises(RequestError, match="not a Salesforce login host"):
+        resolve_login(login, "x", local="http://127.0.0.1:9999")
 
 
 def test_a_link_issued_before_the_name_existed_cannot_move_it_later(
