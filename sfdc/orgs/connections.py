@@ -2,7 +2,8 @@
 
 ``Connections`` puts the parts together: ``Onboarding`` (connect link and
 callback), ``Refresher``/``ConnectionTokens`` (access tokens), the store and
-the vault. ``source(name)`` hands out a connection's ``TokenSource``; each
+the vault, and ``Alerts`` (with the webhook, if one is set).
+``source(name)`` hands out a connection's ``TokenSource``; each
 process re-reads the connection's row at most every ``STATUS_RECHECK``, which
 bounds how long a deleted or re-consented connection is served from a cache
 elsewhere (the tokens such a cache holds were revoked with the refresh token).
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from sfdc.orgs.alerts import Alerts
 from sfdc.orgs.consent import StateSigner
 from sfdc.orgs.onboarding import ConnectLink, Onboarding
 from sfdc.orgs.parked import ParkedTokens
@@ -23,7 +25,9 @@ from sfdc.orgs.records import CONNECTED, UnknownConnection, check_name, describe
 from sfdc.orgs.refresh import ConnectionTokens, Refresher
 from sfdc.orgs.store import ConnectionStore
 from sfdc.orgs.vault import Vault
+from sfdc.orgs.webhook import Webhook
 from sfdc.salesforce.oauth import OAuthClient
+from sfdc.salesforce.pools import new_session
 from sfdc.salesforce.transport import Transport
 from sfdc.settings.settings import Settings
 from sfdc.tokens.shared_cache import connect
@@ -52,6 +56,8 @@ class Connections:
         self.clock = clock
         self.vault = Vault(settings.encryption_keys)
         secret = settings.consumer_secret
+        target = settings.webhook
+        self.alerts = Alerts(Webhook(target, new_session()) if target is not None else None)
         self.onboarding = Onboarding(
             settings,
             secret,
@@ -60,16 +66,28 @@ class Connections:
             StateSigner(settings.encryption_keys),
             transport,
             clock,
+            self.alerts,
         )
         redis_client = connect(settings.redis.url) if settings.redis is not None else None
         parked = ParkedTokens(redis_client, self.vault, settings.cache_prefix)
-        self.refresher = Refresher(settings, secret, store, self.vault, transport, clock, parked)
+        self.refresher = Refresher(
+            settings, secret, store, self.vault, transport, clock, parked, self.alerts
+        )
         self._lock = threading.Lock()
         self._sources: dict[str, ConnectionTokens] = {}
         self._links: dict[str, ConnectLink] = {}
 
     def __repr__(self) -> str:
         return f"Connections({self.store!r})"
+
+    # -- background ------------------------------------------------------------------
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the background threads, giving waiting alerts up to ``timeout`` seconds."""
+        webhook = self.alerts.webhook
+        if webhook is not None:
+            webhook.flush(timeout / 2)
+            webhook.close(timeout / 2)
 
     # -- connecting ------------------------------------------------------------------
 

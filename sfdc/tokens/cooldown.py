@@ -42,15 +42,8 @@ class Blocked:
     until: datetime
     failures: int = 0
 
-    def error(self) -> UpstreamError:
-        return UpstreamError(
-            self.description,
-            hint=f"{self.hint} (Not asked again before {self.until:%H:%M:%S} UTC, to spare "
-            "Salesforce's login quota.)",
-            code=self.code,
-            status=self.status,
-            retryable=self.retryable,
-        )
+    def error(self) -> Replayed:
+        return Replayed(self)
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "until": self.until.isoformat()}
@@ -64,6 +57,21 @@ class Blocked:
             return cls(**fields)
         except (KeyError, TypeError, ValueError):
             return None
+
+
+class Replayed(UpstreamError):
+    """A block's stored error, raised again without asking Salesforce: no new failure."""
+
+    def __init__(self, block: Blocked) -> None:
+        super().__init__(
+            block.description,
+            hint=f"{block.hint} (Not asked again before {block.until:%H:%M:%S} UTC, to spare "
+            "Salesforce's login quota.)",
+            code=block.code,
+            status=block.status,
+            retryable=block.retryable,
+        )
+        self.block = block
 
 
 def backoff(failures: int) -> timedelta:
@@ -104,6 +112,9 @@ class Cooldown:
         if not isinstance(exc, UpstreamError):
             return None
         with self._lock:
+            if isinstance(exc, Replayed):  # a block from elsewhere (another process): adopt it
+                self._blocked = later(self._blocked, exc.block)
+                return self._blocked
             last = later(self._blocked, shared)
             if isinstance(exc, SalesforceRefusal):
                 failures, wait = 0, REFUSAL_COOLDOWN

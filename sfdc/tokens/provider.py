@@ -35,7 +35,7 @@ from redis.lock import Lock
 
 from sfdc.errors import SalesforceUnavailable, SfdcError
 from sfdc.telemetry import metrics
-from sfdc.tokens.cooldown import Blocked, Cooldown
+from sfdc.tokens.cooldown import Blocked, Cooldown, Replayed
 from sfdc.tokens.exchange import Exchange
 from sfdc.tokens.shared_cache import RedisStore, Stored, StoreUnavailable
 from sfdc.tokens.token import Freshness, SingleFlight, Token, freshness
@@ -203,7 +203,8 @@ class TokenProvider:
         try:
             exchange = self._mint_exchange()
         except SfdcError as exc:
-            metrics.EXCHANGES.labels(metrics.outcome(exc.code)).inc()
+            if not isinstance(exc, Replayed):  # a replayed block asked nobody
+                metrics.EXCHANGES.labels(metrics.outcome(exc.code)).inc()
             blocked = self.cooldown.failed(exc, self.clock(), shared)
             if blocked is not None and self.store is not None and self._store_usable(now):
                 try:
