@@ -7,7 +7,10 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -214,3 +217,62 @@ def test_metrics_sum_over_gunicorn_workers_sharing_redis(
     assert sample(text, "sfdc_redis_up") == 1
     leftovers = [p for p in Path(tempfile.gettempdir()).glob("sfdc-metrics-*") if p not in before]
     assert leftovers == [], "the metrics directory goes away with the server"
+
+
+def test_under_gunicorn_one_worker_keeps_an_idle_connection_alive(
+    keypair: KeyPair, postgres_url: str, tmp_path: Path
+) -> None:
+    """Each worker starts the keep-alive job after the fork; the lease lets one work."""
+    from sfdc.settings.settings import load_settings
+    from tests.conftest import CONSUMER_SECRET, ENCRYPTION_KEY, FakeClock
+    from tests.orgs.upkeep_support import connect, idle_since, worker
+    from tests.orgs_support import CALLBACK, PERSON
+    from tests.web.test_metrics import sample
+
+    port = free_port()
+    config = emulator_config(
+        keypair,
+        usernames=(USERNAME, PERSON),
+        consumer_secret=CONSUMER_SECRET,
+        callback_urls=(CALLBACK,),
+        rotate_refresh_tokens=True,
+    )
+    with running_emulator(config) as emulator:
+        env = {
+            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "PORT": str(port),
+            "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
+            "WEB_CONCURRENCY": "3",
+            "VCAP_SERVICES": seed_vcap(keypair),
+            "SFDC_CONSUMER_KEY": CONSUMER_KEY,
+            "SFDC_USERNAME": USERNAME,
+            "SFDC_LOGIN_URL": emulator.url,
+            "SFDC_CONSUMER_SECRET": CONSUMER_SECRET,
+            "SFDC_ENCRYPTION_KEY": ENCRYPTION_KEY,
+            "SFDC_CALLBACK_URL": CALLBACK,
+            "DATABASE_URL": postgres_url,
+            "SFDC_KEEPALIVE_INTERVAL": "1m",  # a pass spreads over 30 s
+        }
+        made: list[Any] = []
+        connect(worker(made, load_settings(env), FakeClock(datetime.now(UTC))), "idle")
+        made[0].store.dispose()
+        idle_since(postgres_url, "idle", datetime.now(UTC) - timedelta(days=8))
+        grants = stats(emulator.url)["refresh_grants"]
+        process = start(ROOT, env)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_healthy(base, process)
+            deadline = time.monotonic() + 45
+            while stats(emulator.url)["refresh_grants"] == grants and time.monotonic() < deadline:
+                time.sleep(0.5)
+            time.sleep(2)  # time for a second worker's mistake to show
+            spent = stats(emulator.url)["refresh_grants"] - grants
+            text = requests.get(f"{base}/metrics", timeout=10).text
+        finally:
+            status, output, seconds = stop(process)
+    assert spent == 1, output
+    assert sample(text, "sfdc_keepalive_refreshes_total", outcome="ok") == 1
+    assert sample(text, "sfdc_connections", status="connected") == 1
+    assert status == 0, output
+    assert seconds < 10, "the job's thread does not hold up a graceful stop"

@@ -1,7 +1,8 @@
-"""Operator commands, ``python -m sfdc``: keygen, token, check, smoke, emulator.
+"""Operator commands, ``python -m sfdc``: keygen, token, check, smoke, keepalive, emulator.
 
 A thin CLI (``cli``) over core functions: ``keygen`` writes credentials for
-CredHub, ``check`` diagnoses a deployment, ``smoke`` tests a deployed service.
+CredHub, ``check`` diagnoses a deployment, ``smoke`` tests a deployed service,
+``keepalive`` runs the connected orgs' keep-alive job.
 
 May import: every core part (``sfdc.orgs`` and below, ``sfdc.client``) and
 ``sfdc.emulator`` for its own command; never ``sfdc.web``.

@@ -5,6 +5,10 @@ links and takes the OAuth callback, ``consent`` signs the link's state and
 PKCE pair, ``refresh`` turns a stored refresh token into access tokens,
 ``store`` and ``schema`` hold the database (migrated by ``migrations``),
 ``records`` names a connection's states, ``vault`` seals secrets for it.
+Upkeep: ``backoff`` spaces out failing refreshes across processes,
+``keepalive`` refreshes idle connections (one process at a time, by a lease
+in ``jobs``), ``alerts`` announces connections that need consent or
+recover, through the signed ``webhook``.
 
 May import: ``sfdc.tokens``, ``sfdc.salesforce``, ``sfdc.settings``,
 ``sfdc.errors``, ``sfdc.telemetry``.

@@ -2,8 +2,10 @@
 
 ``Connections`` puts the parts together: ``Onboarding`` (connect link and
 callback), ``Refresher``/``ConnectionTokens`` (access tokens), the store and
-the vault, and ``Alerts`` (with the webhook, if one is set).
-``source(name)`` hands out a connection's ``TokenSource``; each
+the vault, ``Alerts`` (with the webhook, if one is set) and the ``KeepAlive``
+job, whose thread ``start`` runs (``create_app`` does not: the web server
+starts it in each worker). ``source(name)`` hands out a connection's
+``TokenSource``; each
 process re-reads the connection's row at most every ``STATUS_RECHECK``, which
 bounds how long a deleted or re-consented connection is served from a cache
 elsewhere (the tokens such a cache holds were revoked with the refresh token).
@@ -19,6 +21,7 @@ from typing import Any
 
 from sfdc.orgs.alerts import Alerts
 from sfdc.orgs.consent import StateSigner
+from sfdc.orgs.keepalive import KeepAlive
 from sfdc.orgs.onboarding import ConnectLink, Onboarding
 from sfdc.orgs.parked import ParkedTokens
 from sfdc.orgs.records import CONNECTED, UnknownConnection, check_name, describe
@@ -73,6 +76,7 @@ class Connections:
         self.refresher = Refresher(
             settings, secret, store, self.vault, transport, clock, parked, self.alerts
         )
+        self.keepalive = KeepAlive(settings.keepalive, store, self.refresher, clock=clock)
         self._lock = threading.Lock()
         self._sources: dict[str, ConnectionTokens] = {}
         self._links: dict[str, ConnectLink] = {}
@@ -82,12 +86,17 @@ class Connections:
 
     # -- background ------------------------------------------------------------------
 
+    def start(self) -> None:
+        """Start this process's keep-alive thread (the webhook's starts with its first alert)."""
+        self.keepalive.start()
+
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the background threads, giving waiting alerts up to ``timeout`` seconds."""
+        self.keepalive.stop(timeout / 2)
         webhook = self.alerts.webhook
         if webhook is not None:
-            webhook.flush(timeout / 2)
-            webhook.close(timeout / 2)
+            webhook.flush(timeout / 4)
+            webhook.close(timeout / 4)
 
     # -- connecting ------------------------------------------------------------------
 
