@@ -55,8 +55,8 @@ TIMEOUT = (5.0, 10.0)  # seconds
 
 @dataclass(frozen=True)
 class RetryPlan:
-    """Exponential waits with jitter: about 5 s, 20 s, 80 s, 3 min; five attempts in
-    three to five minutes, enough to ride out a receiver's restart or deploy."""
+    """Exponential waits with jitter: up to 5 s, 20 s, 80 s, 3 min; five attempts in
+    2.5 to 5 minutes, enough to ride out a receiver's restart or deploy."""
 
     attempts: int = 5
     base: float = 5.0  # seconds before the second attempt
