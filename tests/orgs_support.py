@@ -10,10 +10,23 @@ import requests
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
-from tests.conftest import ENCRYPTION_KEY
+from sfdc.emulator import EmulatorConfig
+from tests.conftest import CONSUMER_SECRET, ENCRYPTION_KEY, USERNAME, KeyPair
+from tests.emulated import emulator_config
 
 CALLBACK = "https://tokens.apps.example.com/oauth/callback"
 PERSON = "admin@acme.example"
+
+
+def org_config(pair: KeyPair, *, rotate: bool = True) -> EmulatorConfig:
+    """The emulator for connected orgs: PERSON may consent at CALLBACK; rotation on or off."""
+    return emulator_config(
+        pair,
+        usernames=(USERNAME, PERSON),
+        consumer_secret=CONSUMER_SECRET,
+        callback_urls=(CALLBACK,),
+        rotate_refresh_tokens=rotate,
+    )
 
 
 class _Form(HTMLParser):

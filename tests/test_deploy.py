@@ -175,6 +175,21 @@ def test_staged_app_serves_a_token_from_the_emulator(staged: Path, keypair: KeyP
     assert keypair.key_body[:40] not in output
 
 
+def _three_workers(keypair: KeyPair, port: int, home: Path, **settings: str) -> dict[str, str]:
+    """The environment for gunicorn from the app's directory, three workers on loopback."""
+    return {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": str(home),
+        "PORT": str(port),
+        "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "3",
+        "VCAP_SERVICES": seed_vcap(keypair),
+        "SFDC_CONSUMER_KEY": CONSUMER_KEY,
+        "SFDC_USERNAME": USERNAME,
+        **settings,
+    }
+
+
 def test_metrics_sum_over_gunicorn_workers_sharing_redis(
     keypair: KeyPair, shared_redis: tuple[str, str], tmp_path: Path
 ) -> None:
@@ -184,20 +199,15 @@ def test_metrics_sum_over_gunicorn_workers_sharing_redis(
     port = free_port()
     before = set(Path(tempfile.gettempdir()).glob("sfdc-metrics-*"))
     with running_emulator(emulator_config(keypair)) as emulator:
-        env = {
-            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-            "HOME": str(tmp_path),
-            "PORT": str(port),
-            "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
-            "WEB_CONCURRENCY": "3",
-            "VCAP_SERVICES": seed_vcap(keypair),
-            "SFDC_CONSUMER_KEY": CONSUMER_KEY,
-            "SFDC_USERNAME": USERNAME,
-            "SFDC_LOGIN_URL": emulator.url,
-            "SFDC_API_KEYS": API_KEY,
-            "REDIS_URL": url_redis,
-            "SFDC_CACHE_PREFIX": prefix,
-        }
+        env = _three_workers(
+            keypair,
+            port,
+            tmp_path,
+            SFDC_LOGIN_URL=emulator.url,
+            SFDC_API_KEYS=API_KEY,
+            REDIS_URL=url_redis,
+            SFDC_CACHE_PREFIX=prefix,
+        )
         process = start(ROOT, env)
         try:
             base = f"http://127.0.0.1:{port}"
@@ -226,34 +236,22 @@ def test_under_gunicorn_one_worker_keeps_an_idle_connection_alive(
     from sfdc.settings.settings import load_settings
     from tests.conftest import CONSUMER_SECRET, ENCRYPTION_KEY, FakeClock
     from tests.orgs.upkeep_support import connect, idle_since, worker
-    from tests.orgs_support import CALLBACK, PERSON
+    from tests.orgs_support import CALLBACK, org_config
     from tests.web.test_metrics import sample
 
     port = free_port()
-    config = emulator_config(
-        keypair,
-        usernames=(USERNAME, PERSON),
-        consumer_secret=CONSUMER_SECRET,
-        callback_urls=(CALLBACK,),
-        rotate_refresh_tokens=True,
-    )
-    with running_emulator(config) as emulator:
-        env = {
-            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-            "HOME": str(tmp_path),
-            "PORT": str(port),
-            "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
-            "WEB_CONCURRENCY": "3",
-            "VCAP_SERVICES": seed_vcap(keypair),
-            "SFDC_CONSUMER_KEY": CONSUMER_KEY,
-            "SFDC_USERNAME": USERNAME,
-            "SFDC_LOGIN_URL": emulator.url,
-            "SFDC_CONSUMER_SECRET": CONSUMER_SECRET,
-            "SFDC_ENCRYPTION_KEY": ENCRYPTION_KEY,
-            "SFDC_CALLBACK_URL": CALLBACK,
-            "DATABASE_URL": postgres_url,
-            "SFDC_KEEPALIVE_INTERVAL": "1m",  # a pass spreads over 30 s
-        }
+    with running_emulator(org_config(keypair)) as emulator:
+        env = _three_workers(
+            keypair,
+            port,
+            tmp_path,
+            SFDC_LOGIN_URL=emulator.url,
+            SFDC_CONSUMER_SECRET=CONSUMER_SECRET,
+            SFDC_ENCRYPTION_KEY=ENCRYPTION_KEY,
+            SFDC_CALLBACK_URL=CALLBACK,
+            DATABASE_URL=postgres_url,
+            SFDC_KEEPALIVE_INTERVAL="1m",  # a pass spreads over 30 s
+        )
         made: list[Any] = []
         connect(worker(made, load_settings(env), FakeClock(datetime.now(UTC))), "idle")
         made[0].store.dispose()

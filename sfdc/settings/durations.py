@@ -38,12 +38,14 @@ def _parse(raw: str) -> timedelta | None:
     return timedelta(seconds=seconds) if math.isfinite(seconds) else None
 
 
-def duration(
-    name: str, raw: str | None, *, default: timedelta, low: timedelta, high: timedelta
-) -> timedelta:
-    """A duration in [low, high], or the default when unset; else ConfigError."""
+Range = tuple[timedelta, timedelta]
+
+
+def duration(name: str, raw: str | None, default: timedelta, within: Range) -> timedelta:
+    """A duration ``within`` [low, high], or the default when unset; else ConfigError."""
     if raw is None:
         return default
+    low, high = within
     value = _parse(raw)
     if value is None or not low <= value <= high:
         raise ConfigError(
@@ -54,13 +56,11 @@ def duration(
     return value
 
 
-def switch(
-    name: str, raw: str | None, *, default: timedelta, low: timedelta, high: timedelta
-) -> timedelta | None:
+def switch(name: str, raw: str | None, default: timedelta, within: Range) -> timedelta | None:
     """Like ``duration``, where ``0`` or ``off`` turns the feature off (None)."""
     if raw is not None and raw.strip().lower() in _OFF:
         return None
     try:
-        return duration(name, raw, default=default, low=low, high=high)
+        return duration(name, raw, default, within)
     except ConfigError as exc:
         raise ConfigError(exc.description, hint=f"{exc.hint} 0 or off turns it off.") from None

@@ -27,25 +27,13 @@ INTERVAL_RANGE = (timedelta(minutes=1), timedelta(days=1))
 
 @dataclass(frozen=True)
 class KeepAliveTiming:
-    after: timedelta | None = DEFAULT_AFTER  # None: the job is off
+    after: timedelta | None = DEFAULT_AFTER  # None: no idle refreshes (SFDC_KEEPALIVE_AFTER=off)
     interval: timedelta = DEFAULT_INTERVAL
 
 
 def keepalive_timing(after: str | None, interval: str | None) -> KeepAliveTiming:
     """The two settings as given (None: unset), checked; ConfigError if out of range."""
     return KeepAliveTiming(
-        after=switch(
-            "SFDC_KEEPALIVE_AFTER",
-            after,
-            default=DEFAULT_AFTER,
-            low=AFTER_RANGE[0],
-            high=AFTER_RANGE[1],
-        ),
-        interval=duration(
-            "SFDC_KEEPALIVE_INTERVAL",
-            interval,
-            default=DEFAULT_INTERVAL,
-            low=INTERVAL_RANGE[0],
-            high=INTERVAL_RANGE[1],
-        ),
+        after=switch("SFDC_KEEPALIVE_AFTER", after, DEFAULT_AFTER, AFTER_RANGE),
+        interval=duration("SFDC_KEEPALIVE_INTERVAL", interval, DEFAULT_INTERVAL, INTERVAL_RANGE),
     )

@@ -4,7 +4,7 @@
 settings against it, on SQLite and PostgreSQL, with Redis under a fresh
 prefix; ``workers`` collects the workers a test makes and stops them after;
 ``receiver`` is a webhook receiver on loopback. (``test_crash_safety`` has
-its own ``org`` and ``env``, on a PostgreSQL server it may stop.)
+its own ``database_url``: a PostgreSQL server it may stop.)
 """
 
 from __future__ import annotations
@@ -18,23 +18,15 @@ from werkzeug.serving import make_server
 
 from sfdc.emulator import running_emulator
 from sfdc.orgs.connections import Connections
-from tests.conftest import CONSUMER_SECRET, ENCRYPTION_KEY, USERNAME, KeyPair
-from tests.emulated import emulator_config
+from tests.conftest import CONSUMER_SECRET, ENCRYPTION_KEY, KeyPair
 from tests.orgs.upkeep_support import Receiver
-from tests.orgs_support import CALLBACK, PERSON
+from tests.orgs_support import CALLBACK, org_config
 from tests.redis_support import SHARED_URL, delete_prefix, unique_prefix
 
 
 @pytest.fixture
 def org(keypair: KeyPair) -> Iterator[Any]:
-    config = emulator_config(
-        keypair,
-        usernames=(USERNAME, PERSON),
-        consumer_secret=CONSUMER_SECRET,
-        callback_urls=(CALLBACK,),
-        rotate_refresh_tokens=True,
-    )
-    with running_emulator(config) as running:
+    with running_emulator(org_config(keypair)) as running:
         yield running
 
 

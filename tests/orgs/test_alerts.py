@@ -56,6 +56,15 @@ def webhook_to(receiver: Receiver, **kw: Any) -> Webhook:
     return Webhook(WebhookTarget(receiver.url, WEBHOOK_SECRET), new_session(), **kw)
 
 
+def deliver(webhook: Webhook, document: dict[str, Any]) -> None:
+    """Send ``document`` and wait until it is settled, delivered or given up."""
+    try:
+        webhook.send(document)
+        assert webhook.flush(10)
+    finally:
+        webhook.close()
+
+
 def flushed(*connections: Connections) -> None:
     for each in connections:
         webhook = each.alerts.webhook
@@ -132,11 +141,7 @@ def test_a_failed_delivery_is_retried_then_delivered_signed_afresh(receiver: Rec
     times = iter([1_800_000_000, 1_800_000_007, 1_800_000_030])
     webhook = webhook_to(receiver, plan=QUICK, now=lambda: next(times))
     retried, delivered = deliveries("retried"), deliveries("delivered")
-    try:
-        assert webhook.send({"event": "connection.recovered", "connection": "acme"})
-        assert webhook.flush(10)
-    finally:
-        webhook.close()
+    deliver(webhook, {"event": "connection.recovered", "connection": "acme"})
     assert len(receiver.received) == 3
     stamps = [r.headers["X-Sfdc-Timestamp"] for r in receiver.received]
     assert stamps == ["1800000000", "1800000007", "1800000030"]  # each attempt signed anew
@@ -152,11 +157,7 @@ def test_a_receiver_that_keeps_failing_is_given_up_on_and_logged_without_secrets
     receiver.statuses = [503] * 10
     webhook = webhook_to(receiver, plan=RetryPlan(attempts=3, base=0.01, cap=0.02))
     failed = deliveries("failed")
-    try:
-        webhook.send({"event": "connection.needs_consent", "connection": "acme"})
-        assert webhook.flush(10)
-    finally:
-        webhook.close()
+    deliver(webhook, {"event": "connection.needs_consent", "connection": "acme"})
     assert len(receiver.received) == 3
     assert deliveries("failed") - failed == 1
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
@@ -172,11 +173,7 @@ def test_a_receiver_that_keeps_failing_is_given_up_on_and_logged_without_secrets
 def test_a_refusal_is_not_retried(receiver: Receiver) -> None:
     receiver.statuses = [401]
     webhook = webhook_to(receiver, plan=QUICK)
-    try:
-        webhook.send({"event": "connection.recovered", "connection": "acme"})
-        assert webhook.flush(10)
-    finally:
-        webhook.close()
+    deliver(webhook, {"event": "connection.recovered", "connection": "acme"})
     assert len(receiver.received) == 1
 
 
@@ -186,11 +183,7 @@ def test_an_unreachable_receiver_is_retried_then_given_up(
     nowhere = WebhookTarget(f"http://127.0.0.1:{free_port()}/hook", WEBHOOK_SECRET)
     webhook = Webhook(nowhere, new_session(), plan=RetryPlan(attempts=2, base=0.01, cap=0.02))
     retried, failed = deliveries("retried"), deliveries("failed")
-    try:
-        webhook.send({"event": "connection.recovered", "connection": "acme"})
-        assert webhook.flush(10)
-    finally:
-        webhook.close()
+    deliver(webhook, {"event": "connection.recovered", "connection": "acme"})
     assert (deliveries("retried") - retried, deliveries("failed") - failed) == (1, 1)
     assert "ConnectionError" in caplog.text
 

@@ -39,7 +39,14 @@ from tests.conftest import (
 )
 from tests.emulated import emulator_config, stats
 from tests.fakes import Reply, scripted_session
-from tests.orgs_support import CALLBACK, PERSON, decide, refresh_at, stored_refresh_token
+from tests.orgs_support import (
+    CALLBACK,
+    PERSON,
+    decide,
+    org_config,
+    refresh_at,
+    stored_refresh_token,
+)
 from tests.web.conftest import AUTH
 
 ACME = {**AUTH, "X-Sfdc-Connection": "acme"}
@@ -54,14 +61,7 @@ def rotating(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture
 def org(keypair: KeyPair, rotating: bool) -> Iterator[Any]:
-    config = emulator_config(
-        keypair,
-        usernames=(USERNAME, PERSON),
-        consumer_secret=CONSUMER_SECRET,
-        callback_urls=(CALLBACK,),
-        rotate_refresh_tokens=rotating,
-    )
-    with running_emulator(config) as running:
+    with running_emulator(org_config(keypair, rotate=rotating)) as running:
         yield running
 
 
