@@ -268,9 +268,10 @@ def test_under_gunicorn_one_worker_keeps_an_idle_connection_alive(
             spent = stats(emulator.url)["refresh_grants"] - grants
             text = requests.get(f"{base}/metrics", timeout=10).text
         finally:
-            status, output, seconds = stop(process)
+            status, output, _seconds = stop(process)
     assert spent == 1, output
     assert sample(text, "sfdc_keepalive_refreshes_total", outcome="ok") == 1
     assert sample(text, "sfdc_connections", status="connected") == 1
     assert status == 0, output
-    assert seconds < 10, "the job's thread does not hold up a graceful stop"
+    # Every worker left within the graceful timeout: the job's thread holds none up.
+    assert "SIGKILL" not in output
