@@ -52,6 +52,21 @@ def when_ready(server):  # type: ignore[no-untyped-def]  # gunicorn's hook signa
     multiprocess.mark_process_dead(os.getpid())
 
 
+def post_worker_init(worker):  # type: ignore[no-untyped-def]
+    # Background jobs (the keep-alive) run in each worker, started after the fork;
+    # a lease in the database lets one of them do the work at a time.
+    from sfdc.web import start_background
+
+    start_background(worker.wsgi)
+
+
+def worker_exit(server, worker):  # type: ignore[no-untyped-def]
+    from sfdc.web import stop_background
+
+    if getattr(worker, "wsgi", None) is not None:
+        stop_background(worker.wsgi, timeout=4.0)  # inside --graceful-timeout 8
+
+
 def child_exit(server, worker):  # type: ignore[no-untyped-def]
     multiprocess.mark_process_dead(worker.pid)
 

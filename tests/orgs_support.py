@@ -19,12 +19,14 @@ CALLBACK = "https://tokens.apps.example.com/oauth/callback"
 PERSON = "admin@acme.example"
 
 
-def org_config(pair: KeyPair, **overrides: Any) -> EmulatorConfig:
-    """The connected app with a consumer secret and CALLBACK, where PERSON may consent."""
+def org_config(pair: KeyPair, *, rotate: bool = True, **overrides: Any) -> EmulatorConfig:
+    """The connected app with a consumer secret and CALLBACK, where PERSON may consent;
+    refresh-token rotation on unless ``rotate`` is False."""
     fields: dict[str, Any] = {
         "usernames": (USERNAME, PERSON),
         "consumer_secret": CONSUMER_SECRET,
         "callback_urls": (CALLBACK,),
+        "rotate_refresh_tokens": rotate,
         **overrides,
     }
     return emulator_config(pair, **fields)

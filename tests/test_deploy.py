@@ -7,7 +7,10 @@ import json
 import os
 import subprocess
 import sys
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -172,6 +175,21 @@ def test_staged_app_serves_a_token_from_the_emulator(staged: Path, keypair: KeyP
     assert keypair.key_body[:40] not in output
 
 
+def _three_workers(keypair: KeyPair, port: int, home: Path, **settings: str) -> dict[str, str]:
+    """The environment for gunicorn from the app's directory, three workers on loopback."""
+    return {
+        "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+        "HOME": str(home),
+        "PORT": str(port),
+        "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "3",
+        "VCAP_SERVICES": seed_vcap(keypair),
+        "SFDC_CONSUMER_KEY": CONSUMER_KEY,
+        "SFDC_USERNAME": USERNAME,
+        **settings,
+    }
+
+
 def test_metrics_sum_over_gunicorn_workers_sharing_redis(
     keypair: KeyPair, shared_redis: tuple[str, str], tmp_path: Path
 ) -> None:
@@ -183,21 +201,16 @@ def test_metrics_sum_over_gunicorn_workers_sharing_redis(
     private_tmp = tmp_path / "tmp"
     private_tmp.mkdir()
     with running_emulator(emulator_config(keypair)) as emulator:
-        env = {
-            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-            "HOME": str(tmp_path),
-            "TMPDIR": str(private_tmp),
-            "PORT": str(port),
-            "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
-            "WEB_CONCURRENCY": "3",
-            "VCAP_SERVICES": seed_vcap(keypair),
-            "SFDC_CONSUMER_KEY": CONSUMER_KEY,
-            "SFDC_USERNAME": USERNAME,
-            "SFDC_LOGIN_URL": emulator.url,
-            "SFDC_API_KEYS": API_KEY,
-            "REDIS_URL": url_redis,
-            "SFDC_CACHE_PREFIX": prefix,
-        }
+        env = _three_workers(
+            keypair,
+            port,
+            tmp_path,
+            SFDC_LOGIN_URL=emulator.url,
+            SFDC_API_KEYS=API_KEY,
+            REDIS_URL=url_redis,
+            SFDC_CACHE_PREFIX=prefix,
+            TMPDIR=str(private_tmp),
+        )
         process = start(ROOT, env)
         try:
             base = f"http://127.0.0.1:{port}"
@@ -227,3 +240,51 @@ def test_what_pip_install_leaves_is_neither_committed_nor_pushed(leftover: str) 
         ["git", "check-ignore", "--quiet", f"{leftover}/"], cwd=ROOT, check=False
     )
     assert ignored.returncode == 0, f"{leftover}/ is not in .gitignore"
+
+
+def test_under_gunicorn_one_worker_keeps_an_idle_connection_alive(
+    keypair: KeyPair, postgres_url: str, tmp_path: Path
+) -> None:
+    """Each worker starts the keep-alive job after the fork; the lease lets one work."""
+    from sfdc.settings.settings import load_settings
+    from tests.conftest import CONSUMER_SECRET, ENCRYPTION_KEY, FakeClock
+    from tests.orgs.upkeep_support import connect, idle_since, worker
+    from tests.orgs_support import CALLBACK, org_config
+    from tests.web.test_metrics import sample
+
+    port = free_port()
+    with running_emulator(org_config(keypair)) as emulator:
+        env = _three_workers(
+            keypair,
+            port,
+            tmp_path,
+            SFDC_LOGIN_URL=emulator.url,
+            SFDC_CONSUMER_SECRET=CONSUMER_SECRET,
+            SFDC_ENCRYPTION_KEY=ENCRYPTION_KEY,
+            SFDC_CALLBACK_URL=CALLBACK,
+            DATABASE_URL=postgres_url,
+            SFDC_KEEPALIVE_INTERVAL="1m",  # a pass spreads over 30 s
+        )
+        made: list[Any] = []
+        connect(worker(made, load_settings(env), FakeClock(datetime.now(UTC))), "idle")
+        made[0].store.dispose()
+        idle_since(postgres_url, "idle", datetime.now(UTC) - timedelta(days=8))
+        grants = stats(emulator.url)["refresh_grants"]
+        process = start(ROOT, env)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_healthy(base, process)
+            deadline = time.monotonic() + 45
+            while stats(emulator.url)["refresh_grants"] == grants and time.monotonic() < deadline:
+                time.sleep(0.5)
+            time.sleep(2)  # time for a second worker's mistake to show
+            spent = stats(emulator.url)["refresh_grants"] - grants
+            text = requests.get(f"{base}/metrics", timeout=10).text
+        finally:
+            status, output, _seconds = stop(process)
+    assert spent == 1, output
+    assert sample(text, "sfdc_keepalive_refreshes_total", outcome="ok") == 1
+    assert sample(text, "sfdc_connections", status="connected") == 1
+    assert status == 0, output
+    # Every worker left within the graceful timeout: the job's thread holds none up.
+    assert "SIGKILL" not in output

@@ -27,6 +27,9 @@ class SfdcError(Exception):
     # True where the ``error`` is Salesforce's word, not this service's: each
     # instance then carries Salesforce's code, and the class's is an example.
     salesforce_code: ClassVar[bool] = False
+    # Set on an error a cool-down raises again without asking Salesforce: the record it
+    # repeats (a ``sfdc.tokens.cooldown.Blocked``), so no one counts it as a new failure.
+    replays: object | None = None
 
     def __init__(self, description: str, *, hint: str | None = None) -> None:
         if not hasattr(self, "code"):

@@ -1,8 +1,10 @@
-"""Operator commands, ``python -m sfdc``: keygen, token, check, smoke, reseal, emulator.
+"""Operator commands, ``python -m sfdc``: keygen, token, check, smoke, reseal, keepalive,
+emulator.
 
 A thin CLI (``cli``) over core functions: ``keygen`` writes credentials for
 CredHub, ``check`` diagnoses a deployment, ``smoke`` tests a deployed service,
-``reseal`` moves stored secrets to the newest encryption key.
+``reseal`` moves stored secrets to the newest encryption key, ``keepalive``
+runs the connected orgs' keep-alive job.
 
 May import: every core part (``sfdc.orgs`` and below, ``sfdc.client``) and
 ``sfdc.emulator`` for its own command; never ``sfdc.web``.

@@ -20,10 +20,13 @@ import requests
 
 from sfdc.clock import Clock, utc_now
 from sfdc.errors import SfdcError
+from sfdc.orgs.backoff import read_failure
+from sfdc.orgs.schema import ConnectionRow
 from sfdc.orgs.store import ConnectionStore
 from sfdc.salesforce.oauth import OAuthClient
 from sfdc.salesforce.pools import new_session
 from sfdc.salesforce.transport import Transport
+from sfdc.settings.durations import human
 from sfdc.settings.settings import Settings, load_settings
 from sfdc.telemetry.fingerprints import public_key_fingerprint
 from sfdc.tokens import identity
@@ -91,10 +94,25 @@ def _connections_setting(settings: Settings) -> Step:
             "off (SFDC_ENCRYPTION_KEY and SFDC_CONSUMER_SECRET turn them on)",
         )
     callback = settings.callback_url or "<the route callers use>/oauth/callback"
+    after, every = settings.keepalive.after, human(settings.keepalive.interval)
+    keepalive = f"after {human(after)} idle, looking every {every}" if after else "off"
+    webhook = settings.webhook.description if settings.webhook is not None else "off"
     return Step(
         "connected orgs",
         True,
-        f"on; stored in {settings.database.description}; callback {callback}",
+        f"on; stored in {settings.database.description}; callback {callback}; keep-alive "
+        f"{keepalive}; alerts webhook {webhook}",
+    )
+
+
+def _state(row: ConnectionRow) -> str:
+    """``connected``, or ``needs_consent``, with failed refreshes in a row if any."""
+    if not row.failures or row.failed_at is None:
+        return row.status
+    failure = read_failure(row.failure) or {}
+    return (
+        f"{row.status}, {row.failures} failed refresh(es) in a row, the last "
+        f"{failure.get('error', 'unknown')} at {row.failed_at:%Y-%m-%d %H:%M:%S} UTC"
     )
 
 
@@ -109,7 +127,7 @@ def _stored(settings: Settings) -> Step | None:
         return Step("stored orgs", False, exc.one_line())
     finally:
         store.dispose()
-    listed = ", ".join(f"{row.name} ({row.status})" for row in rows)
+    listed = ", ".join(f"{row.name} ({_state(row)})" for row in rows)
     return Step("stored orgs", True, f"{len(rows)}" + (f": {listed}" if rows else ""))
 
 

@@ -304,6 +304,22 @@ def reseal() -> None:
 
 
 @main.command()
+@click.option("--once", is_flag=True, help="Run one pass now and exit (for scheduled tasks).")
+@_one_line_errors
+def keepalive(once: bool) -> None:
+    """Refresh idle connected orgs before Salesforce expires their refresh tokens."""
+    from sfdc.ops import keepalive as job
+    from sfdc.telemetry import logs
+
+    logs.configure(sys.stderr)  # stdout carries the result
+    connections = job.open_connections()
+    if once:
+        click.echo(job.once(connections))
+    else:
+        job.forever(connections)
+
+
+@main.command()
 @click.argument("url")
 @click.option("--api-key", envvar="SFDC_SMOKE_API_KEY", help="Also check /token and /connection.")
 @click.option(

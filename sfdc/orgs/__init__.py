@@ -8,6 +8,10 @@ PKCE pair, ``refresh`` turns a stored refresh token into access tokens,
 tokens the database could not take yet. Its secrets are sealed by
 ``sfdc.tokens.sealing.ColumnSealer``; ``reseal`` seals them all again under
 the first key, so an old key can be retired.
+Upkeep: ``backoff`` spaces out failing refreshes across processes,
+``keepalive`` refreshes idle connections (one process at a time, by a lease
+in ``jobs``), ``alerts`` announces connections that need consent or
+recover, through the signed ``webhook``.
 
 May import: ``sfdc.tokens``, ``sfdc.salesforce``, ``sfdc.settings``,
 ``sfdc.errors``, ``sfdc.clock``, ``sfdc.telemetry``.

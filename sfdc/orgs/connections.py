@@ -2,7 +2,10 @@
 
 ``Connections`` puts the parts together: ``Onboarding`` (connect link and
 callback), ``Refresher``/``ConnectionTokens`` (access tokens), the store and
-the column sealer. ``source(name)`` hands out a connection's ``TokenSource``; each
+the column sealer, ``Alerts`` (with the webhook, if one is set) and the
+``KeepAlive`` job, whose thread ``start`` runs (``create_app`` does not: the web
+server starts it in each worker). ``source(name)`` hands out a connection's
+``TokenSource``; each
 process re-reads the connection's row at most every ``STATUS_RECHECK``, which
 bounds how long a deleted or re-consented connection is served from a cache
 elsewhere (the tokens such a cache holds were revoked with the refresh token).
@@ -17,13 +20,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sfdc.errors import UnknownConnection
+from sfdc.orgs.alerts import Alerts
 from sfdc.orgs.consent import StateSigner
+from sfdc.orgs.keepalive import KeepAlive
 from sfdc.orgs.onboarding import ConnectLink, Onboarding
 from sfdc.orgs.parked import ParkedTokens
 from sfdc.orgs.records import CONNECTED, check_name, describe
 from sfdc.orgs.refresh import ConnectionTokens, Refresher
 from sfdc.orgs.store import ConnectionStore
+from sfdc.orgs.webhook import Webhook
 from sfdc.salesforce.oauth import OAuthClient
+from sfdc.salesforce.pools import new_session
 from sfdc.salesforce.transport import Transport
 from sfdc.settings.settings import Settings
 from sfdc.tokens.sealing import ColumnSealer
@@ -53,6 +60,8 @@ class Connections:
         self.clock = clock
         self.sealer = ColumnSealer(settings.encryption_keys)
         secret = settings.consumer_secret
+        target = settings.webhook
+        self.alerts = Alerts(Webhook(target, new_session()) if target is not None else None)
         self.onboarding = Onboarding(
             settings,
             secret,
@@ -61,16 +70,34 @@ class Connections:
             StateSigner(settings.encryption_keys),
             transport,
             clock,
+            self.alerts,
         )
         redis_client = connect(settings.redis.url) if settings.redis is not None else None
         parked = ParkedTokens(redis_client, self.sealer, settings.cache_prefix)
-        self.refresher = Refresher(settings, secret, store, self.sealer, transport, clock, parked)
+        self.refresher = Refresher(
+            settings, secret, store, self.sealer, transport, clock, parked, self.alerts
+        )
+        self.keepalive = KeepAlive(settings.keepalive, store, self.refresher, clock=clock)
         self._lock = threading.Lock()
         self._sources: dict[str, ConnectionTokens] = {}
         self._links: dict[str, ConnectLink] = {}
 
     def __repr__(self) -> str:
         return f"Connections({self.store!r})"
+
+    # -- background ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start this process's keep-alive thread (the webhook's starts with its first alert)."""
+        self.keepalive.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the background threads, giving waiting alerts up to ``timeout`` seconds."""
+        self.keepalive.stop(timeout / 2)
+        webhook = self.alerts.webhook
+        if webhook is not None:
+            webhook.flush(timeout / 4)
+            webhook.close(timeout / 4)
 
     # -- connecting ------------------------------------------------------------------
 

@@ -10,7 +10,8 @@
   token through the identity URL, and stores the connection. If anything
   fails after Salesforce issued a refresh token, that token is revoked, since
   Salesforce keeps only five per user and app. A replaced connection's old
-  refresh token is revoked at the host that issued it.
+  refresh token is revoked at the host that issued it; one that needed
+  consent raises the ``connection.recovered`` alert.
 """
 
 from __future__ import annotations
@@ -34,8 +35,9 @@ from sfdc.errors import (
     StateUnreadable,
     StateUsed,
 )
+from sfdc.orgs.alerts import Alerts
 from sfdc.orgs.consent import StateSigner, pkce_pair
-from sfdc.orgs.records import CONNECTED, check_name, describe
+from sfdc.orgs.records import CONNECTED, NEEDS_CONSENT, check_name, describe
 from sfdc.orgs.schema import ConnectionRow, ConsentRequestRow
 from sfdc.orgs.store import ConnectionStore
 from sfdc.salesforce.oauth import AUTHORIZE_PATH, OAuthClient, TokenResponse
@@ -141,6 +143,7 @@ class Onboarding:
     signer: StateSigner
     transport: Transport
     clock: Callable[[], datetime]
+    alerts: Alerts = field(default_factory=Alerts)
 
     def link(
         self,
@@ -253,6 +256,8 @@ class Onboarding:
             row.instance_url,
         )
         if replaced is not None:
+            if replaced.status == NEEDS_CONSENT:
+                self.alerts.recovered(row, self.clock())
             self._revoke_replaced(replaced)
         return describe(row)
 

@@ -28,7 +28,9 @@ round trip: a worker that dies while Salesforce's answer is in flight.
 Only ``expired access/refresh token`` (and ``token validity expired``) mean
 the grant is gone (research §2); they mark the connection ``needs_consent``.
 Other refusals, such as login hours, are reported and cooled down like any
-other, and the connection keeps its refresh token.
+other, and the connection keeps its refresh token. Every failure is written
+to the row, and all processes back off from it together (``backoff``); the
+turn to ``needs_consent`` raises an alert (``alerts``).
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ from sfdc.errors import (
     SfdcError,
     UnknownConnection,
 )
+from sfdc.orgs.alerts import Alerts
+from sfdc.orgs.backoff import CLEARED, blocked, failed
 from sfdc.orgs.parked import ParkedTokens, successor_of
 from sfdc.orgs.records import CONNECTED, NEEDS_CONSENT
 from sfdc.orgs.schema import ConnectionRow
@@ -91,6 +95,7 @@ class Refresher:
     transport: Transport
     clock: Callable[[], datetime]
     parked: ParkedTokens
+    alerts: Alerts = field(default_factory=Alerts)
     lease: timedelta = field(default=timedelta(0))
     # Called with "claimed", "answered", "stored" and "done" as a refresh passes them.
     step: Callable[[str], None] = _no_step
@@ -100,12 +105,18 @@ class Refresher:
         if not self.lease:
             self.lease = timedelta(seconds=self.transport.retry.budget) + LEASE_MARGIN
 
-    def refresh(self, name: str, rejected: frozenset[str]) -> Exchange:
-        """The connection's current token: one another process stored, or a new one."""
-        held = self.hold(name, lambda row: self._usable(name, row, rejected))
+    def refresh(
+        self, name: str, rejected: frozenset[str], *, since: datetime | None = None
+    ) -> Exchange:
+        """The connection's current token: one another process stored, or a new one.
+
+        With ``since`` (the keep-alive job), only a refresh at or after ``since`` will
+        do, however fresh the stored token: the point is to use the refresh token.
+        """
+        held = self.hold(name, lambda row: self._usable(name, row, rejected, since))
         if isinstance(held, Exchange):
             return held
-        return self._refresh_claimed(held, rejected)
+        return self._refresh_claimed(held, rejected, since)
 
     @overload
     def hold(self, name: str) -> ConnectionRow: ...
@@ -150,26 +161,38 @@ class Refresher:
         return successor or stored
 
     def _usable(
-        self, name: str, row: ConnectionRow | None, rejected: frozenset[str]
+        self,
+        name: str,
+        row: ConnectionRow | None,
+        rejected: frozenset[str],
+        since: datetime | None = None,
     ) -> Exchange | None:
+        """A stored token that will do; None to refresh; an error to answer with instead
+        (needs consent, or backing off after failed refreshes: ``backoff``)."""
         if row is None:
             raise UnknownConnection(name)
         if row.status != CONNECTED:
             raise ConsentRequired(name, row.status_reason or "refused")
+        now = self.clock()
         shared = self._shared_token(row)
-        if (
-            shared is not None
-            and shared.fingerprint not in rejected
-            and freshness(shared, self.clock()) is Freshness.FRESH
+        if shared is not None and (
+            shared.fingerprint not in rejected and freshness(shared, now) is Freshness.FRESH
+            if since is None
+            else row.refreshed_at is not None and row.refreshed_at >= since
         ):
             return Exchange(shared, None, TokenResponse(200, {}, {}))
+        block = blocked(row, now)
+        if block is not None:
+            raise block.error()
         return None
 
-    def _refresh_claimed(self, row: ConnectionRow, rejected: frozenset[str]) -> Exchange:
+    def _refresh_claimed(
+        self, row: ConnectionRow, rejected: frozenset[str], since: datetime | None
+    ) -> Exchange:
         name, epoch = row.name, row.lease_epoch
         self.step("claimed")
         try:
-            found = self._usable(name, row, rejected)
+            found = self._usable(name, row, rejected, since)
         except SfdcError:
             self._release(name, epoch)
             raise
@@ -191,12 +214,13 @@ class Refresher:
         except SalesforceRefusal as exc:
             if exc.code == "invalid_grant" and exc.description.strip().lower() in GRANT_GONE:
                 raise self._needs_consent(row, epoch, exc.description) from None
-            self._release(name, epoch, failure=exc.code)
-            raise grant_refusal(
+            refused = grant_refusal(
                 exc.code, exc.description, upstream_status=exc.upstream_status, grant="refresh"
-            ) from None
+            )
+            self._release(name, epoch, failure=refused)
+            raise refused from None
         except SfdcError as exc:
-            self._release(name, epoch, failure=exc.code)
+            self._release(name, epoch, failure=exc)
             raise
         self.step("answered")
         token, received = self._keep(row, stored, spend, response)
@@ -219,7 +243,7 @@ class Refresher:
         rotated = body.get("refresh_token")
         if not (isinstance(rotated, str) and rotated and rotated != spent):
             rotated = None
-        values: dict[str, Any] = {"refreshed_at": now, "failed_at": None, "failure": None}
+        values: dict[str, Any] = {"refreshed_at": now, **CLEARED}
         if rotated is not None:
             values["refresh_token"] = self.sealer.seal(
                 rotated, name=row.name, purpose="refresh_token"
@@ -281,6 +305,9 @@ class Refresher:
         return self.sealer.open(row.refresh_token, name=row.name, purpose="refresh_token")
 
     def _needs_consent(self, row: ConnectionRow, epoch: int, reason: str) -> ConsentRequired:
+        """Mark the row; the one process whose fenced release lands raises the alert."""
+        consent = ConsentRequired(row.name, reason)
+        now = self.clock()
         marked = self._quietly(
             self.store.release,
             row.name,
@@ -288,17 +315,14 @@ class Refresher:
             status=NEEDS_CONSENT,
             status_reason=reason,
             access_token=None,
-            failed_at=self.clock(),
-            failure=reason,
+            **failed(consent, now),
         )
         if marked:
-            log.warning("connection %s needs consent again: %s", row.name, reason)
-        return ConsentRequired(row.name, reason)
+            self.alerts.needs_consent(row, reason, now)
+        return consent
 
-    def _release(self, name: str, epoch: int, *, failure: str | None = None) -> None:
-        values: dict[str, Any] = {}
-        if failure is not None:
-            values.update(failed_at=self.clock(), failure=failure)
+    def _release(self, name: str, epoch: int, *, failure: SfdcError | None = None) -> None:
+        values = {} if failure is None else failed(failure, self.clock())
         self._quietly(self.store.release, name, epoch, **values)
 
     @staticmethod

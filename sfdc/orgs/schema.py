@@ -5,7 +5,8 @@ as, and the refresh token sealed with ``SFDC_ENCRYPTION_KEY`` (a database
 reader gets nothing usable). The current access token is kept sealed beside
 it, so every instance shares one token per connection. ``consent_requests``
 holds the single-use half of a connect link: the PKCE verifier (sealed) and
-the redirect URI the code must be redeemed with.
+the redirect URI the code must be redeemed with. ``jobs`` holds the lease and
+last run of background jobs (the keep-alive), so one process runs each.
 """
 
 from __future__ import annotations
@@ -63,9 +64,23 @@ class ConnectionRow(Base):
     # token until when; the epoch grows with every claim, so a release is fenced.
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     lease_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # The last refresh that failed, and why (no secret: Salesforce's error or ours).
+    # The last refresh that failed, and why (no secret: Salesforce's error or ours; see
+    # ``backoff``), and how many failed in a row: every process backs off from them.
     failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     failure: Mapped[str | None] = mapped_column(Text)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class JobRow(Base):
+    """A background job that one process in the whole space runs at a time (``jobs``)."""
+
+    __tablename__ = "jobs"
+
+    name: Mapped[str] = mapped_column(String(NAME_LENGTH), primary_key=True)
+    # Who runs it until when, as for a connection's refresh lease; the epoch fences.
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_run: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class ConsentRequestRow(Base):

@@ -268,8 +268,12 @@ class ConnectionStore:
                 **{c.key: getattr(old, c.key) for c in ConnectionRow.__table__.columns}
             )
             for column in ConnectionRow.__table__.columns:
-                if column.key not in _LEASE:  # a refresh in flight keeps its fence
-                    setattr(old, column.key, getattr(row, column.key))
+                if column.key in _LEASE:  # a refresh in flight keeps its fence
+                    continue
+                value = getattr(row, column.key)
+                if value is None and column.default is not None:  # as an insert would
+                    value = column.default.arg
+                setattr(old, column.key, value)
             return replaced
 
     def add_request(self, request: ConsentRequestRow, now: datetime) -> None:

@@ -3,8 +3,10 @@
 The environment and Cloud Foundry's bindings (through cfenv) become one frozen
 ``Settings``: the signing key and certificate (``keys``), the login host and
 audience (``hosts``), the bound CredHub credential (``cloudfoundry``), Redis
-(``redis``) and the connections database (``database``). Anything that cannot
-work stops start-up with one ``ConfigError`` line naming the fix.
+(``redis``), the connections database (``database``), the keep-alive job's
+timing (``keepalive``, read by ``durations``) and the alerts webhook
+(``webhook``). Anything that cannot work stops start-up with one
+``ConfigError`` line naming the fix.
 
 May import: ``sfdc.errors``, ``sfdc.clock`` and ``sfdc.telemetry``; nothing above them.
 """

@@ -26,7 +26,9 @@ from sfdc.settings import keys
 from sfdc.settings.cloudfoundry import Credential, find_credential
 from sfdc.settings.database import DatabaseBinding, find_database
 from sfdc.settings.hosts import PRODUCTION_AUDIENCE, SANDBOX_AUDIENCE, is_loopback
+from sfdc.settings.keepalive import KeepAliveTiming, keepalive_timing
 from sfdc.settings.redis import RedisBinding, find_redis
+from sfdc.settings.webhook import WebhookTarget, find_webhook
 from sfdc.telemetry.fingerprints import certificate_fingerprint
 
 DEFAULT_LOGIN_URL = "https://login.salesforce.com"
@@ -70,6 +72,9 @@ class Settings:
     encryption_keys: tuple[str, ...] = field(default=(), repr=False)
     callback_url: str | None = None
     database: DatabaseBinding | None = None
+    # Connected orgs' upkeep: the keep-alive job, and where alerts about them go.
+    keepalive: KeepAliveTiming = field(default_factory=KeepAliveTiming)
+    webhook: WebhookTarget | None = None
     warnings: tuple[str, ...] = ()
 
     @property
@@ -352,5 +357,12 @@ def load_settings(
         encryption_keys=encryption_keys,
         callback_url=_callback_url(peek.env("SFDC_CALLBACK_URL")),
         database=database,
+        keepalive=keepalive_timing(
+            peek.env("SFDC_KEEPALIVE_AFTER"), peek.env("SFDC_KEEPALIVE_INTERVAL")
+        ),
+        webhook=find_webhook(
+            source.get("SFDC_WEBHOOK_URL", "webhook_url"),
+            source.get("SFDC_WEBHOOK_SECRET", "webhook_secret"),
+        ),
         warnings=warnings,
     )

@@ -22,7 +22,19 @@ from typing import IO, Any
 REQUEST_ID: ContextVar[str | None] = ContextVar("sfdc_request_id", default=None)
 
 # Structured fields a call site may attach with ``extra=``.
-FIELDS = ("endpoint", "method", "path", "status", "duration_ms", "outcome", "attempt")
+FIELDS = (
+    "endpoint",
+    "method",
+    "path",
+    "status",
+    "duration_ms",
+    "outcome",
+    "attempt",
+    "alert",
+    "connection",
+    "org_id",
+    "reason",
+)
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._:-]")
 
 

@@ -60,6 +60,27 @@ REFRESH_TOKENS_PARKED = Counter(
     ["place"],
 )
 
+# Connected orgs' upkeep (sfdc.orgs.keepalive, sfdc.orgs.webhook). Every worker's job
+# thread counts the database each minute, so the most recent count is the space's.
+CONNECTIONS = Gauge(
+    "sfdc_connections",
+    "Stored connections by status (connected, needs_consent), as last counted in the database.",
+    ["status"],
+    multiprocess_mode="livemostrecent",
+)
+KEEPALIVE_REFRESHES = Counter(
+    "sfdc_keepalive_refreshes",
+    "Refreshes of idle connections (and write-backs of parked refresh tokens) by the "
+    "keep-alive job, by outcome (ok, needs_consent, failed).",
+    ["outcome"],
+)
+WEBHOOK_DELIVERIES = Counter(
+    "sfdc_webhook_deliveries",
+    "Alert webhook attempts by outcome: delivered, retried (an attempt failed, another "
+    "follows), failed (given up), dropped (the queue was full).",
+    ["outcome"],
+)
+
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 # Outcome labels are a closed set: Salesforce's error strings are not ours to

@@ -44,13 +44,15 @@ class Blocked:
 
     def error(self) -> UpstreamError:
         """The stored error again, as its own class, saying when Salesforce is asked next."""
-        return restore(
+        error = restore(
             self.code,
             self.description,
             hint=f"{self.hint} (Not asked again before {self.until:%H:%M:%S} UTC, to spare "
             "Salesforce's login quota.)",
             retryable=self.retryable,
         )
+        error.replays = self
+        return error
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "until": self.until.isoformat()}
@@ -104,6 +106,9 @@ class Cooldown:
         if not isinstance(exc, UpstreamError):
             return None
         with self._lock:
+            if isinstance(exc.replays, Blocked):  # a block from elsewhere: adopt it
+                self._blocked = later(self._blocked, exc.replays)
+                return self._blocked
             last = later(self._blocked, shared)
             if isinstance(exc, SalesforceRefusal):
                 failures, wait = 0, REFUSAL_COOLDOWN

@@ -203,7 +203,8 @@ class TokenProvider:
         try:
             exchange = self._mint_exchange()
         except SfdcError as exc:
-            metrics.EXCHANGES.labels(metrics.outcome(exc.code)).inc()
+            if exc.replays is None:  # a replayed block asked nobody
+                metrics.EXCHANGES.labels(metrics.outcome(exc.code)).inc()
             blocked = self.cooldown.failed(exc, self.clock(), shared)
             if blocked is not None and self.store is not None and self._store_usable(now):
                 try:

@@ -20,6 +20,7 @@ from sfdc.clock import Clock, utc_now
 from sfdc.errors import ConsentRequired
 from sfdc.orgs.connections import Connections
 from sfdc.orgs.store import ConnectionStore
+from sfdc.settings.durations import human
 from sfdc.settings.settings import Settings, load_settings
 from sfdc.telemetry import logs
 from sfdc.tokens.service import TokenService
@@ -38,7 +39,7 @@ from sfdc.web.extension import CONNECTIONS_KEY, KEY
 
 log = logging.getLogger(__name__)
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "start_background", "stop_background"]
 
 # Salesforce's REST API takes request bodies up to about 50 MB (composite and
 # blob inserts); larger ones are refused with 413 before they are buffered.
@@ -94,10 +95,15 @@ def create_app(
         store = ConnectionStore(settings.database)
         store.migrate()  # before serving: a schema change never meets old code's rows
         app.extensions[CONNECTIONS_KEY] = Connections(settings, store, service.transport, clock)
+        after = settings.keepalive.after
         log.info(
-            "connected orgs: on; stored in %s; callback %s",
+            "connected orgs: on; stored in %s; callback %s; keep-alive %s; alerts webhook %s",
             settings.database.description,
             settings.callback_url or "<this service's URL>/oauth/callback",
+            f"after {human(after)} idle, every {human(settings.keepalive.interval)}"
+            if after is not None
+            else "off",
+            settings.webhook.description if settings.webhook is not None else "off",
         )
     else:
         log.info("connected orgs: off (set SFDC_ENCRYPTION_KEY to turn them on)")
@@ -123,3 +129,24 @@ def create_app(
     app.after_request(_no_store)
     app.after_request(_echo_request_id)
     return app
+
+
+def start_background(app: Flask) -> None:
+    """Start ``app``'s background work (the keep-alive job) in this process.
+
+    gunicorn calls it in each worker after the fork (``post_worker_init`` in
+    ``gunicorn.conf.py``): a thread started in the master, where ``--preload``
+    runs ``create_app``, would not exist in the workers. ``create_app`` itself
+    starts nothing, so an app made by a test or a script leaves no thread behind.
+    """
+    found = app.extensions.get(CONNECTIONS_KEY)
+    if isinstance(found, Connections):
+        found.start()
+
+
+def stop_background(app: Flask, timeout: float = 5.0) -> None:
+    """Stop what ``start_background`` started, and let waiting alerts go out, within
+    ``timeout`` seconds (gunicorn's ``worker_exit``)."""
+    found = app.extensions.get(CONNECTIONS_KEY)
+    if isinstance(found, Connections):
+        found.stop(timeout)

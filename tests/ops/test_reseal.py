@@ -40,7 +40,7 @@ NEW_ID, OLD_ID = documented_key_id(ENCRYPTION_KEY), documented_key_id(OLD_ENCRYP
 
 @pytest.fixture
 def org(keypair: KeyPair) -> Iterator[Any]:
-    with running_emulator(org_config(keypair)) as running:
+    with running_emulator(org_config(keypair, rotate=False)) as running:
         yield running
 
 

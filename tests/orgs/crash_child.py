@@ -12,12 +12,12 @@ import signal
 import sys
 from datetime import timedelta
 
+from sfdc.clock import utc_now
 from sfdc.orgs.connections import Connections
 from sfdc.orgs.store import ConnectionStore
 from sfdc.salesforce.pools import new_session
 from sfdc.salesforce.transport import Transport
 from sfdc.settings.settings import load_settings
-from sfdc.tokens.service import utc_now
 
 
 def main(name: str, step: str, lease: float) -> None:

@@ -34,20 +34,17 @@ import requests
 from prometheus_client import REGISTRY
 from sqlalchemy import text
 
-from sfdc.emulator import running_emulator
+from sfdc.clock import utc_now
 from sfdc.errors import SfdcError
 from sfdc.orgs.connections import Connections
 from sfdc.orgs.store import ConnectionStore
 from sfdc.salesforce.pools import new_session
 from sfdc.salesforce.transport import Transport
 from sfdc.settings.settings import Settings, load_settings
-from sfdc.tokens.service import utc_now
-from tests.conftest import CONSUMER_SECRET, ENCRYPTION_KEY, USERNAME, KeyPair
 from tests.db_support import PrivatePostgres
 from tests.deploy import ROOT, free_port
-from tests.emulated import emulator_config, fail_next, stats
-from tests.orgs_support import CALLBACK, PERSON, decide
-from tests.redis_support import SHARED_URL, delete_prefix, unique_prefix
+from tests.emulated import fail_next, stats
+from tests.orgs_support import CALLBACK, decide
 
 LEASE = 1.5  # seconds: short, so that a dead holder's lease lapses within a trial
 TRIALS_PER_STEP = 3
@@ -74,32 +71,9 @@ def postgres() -> Iterator[PrivatePostgres]:
 
 
 @pytest.fixture
-def org(keypair: KeyPair) -> Iterator[Any]:
-    config = emulator_config(
-        keypair,
-        usernames=(USERNAME, PERSON),
-        consumer_secret=CONSUMER_SECRET,
-        callback_urls=(CALLBACK,),
-        rotate_refresh_tokens=True,
-    )
-    with running_emulator(config) as running:
-        yield running
-
-
-@pytest.fixture
-def env(org: Any, postgres: PrivatePostgres, seed_env: dict[str, str]) -> Iterator[dict[str, str]]:
-    prefix = unique_prefix()
-    yield {
-        **seed_env,
-        "SFDC_LOGIN_URL": org.url,
-        "SFDC_CONSUMER_SECRET": CONSUMER_SECRET,
-        "SFDC_ENCRYPTION_KEY": ENCRYPTION_KEY,
-        "SFDC_CALLBACK_URL": CALLBACK,
-        "DATABASE_URL": postgres.url,
-        "REDIS_URL": SHARED_URL,
-        "SFDC_CACHE_PREFIX": prefix,
-    }
-    delete_prefix(SHARED_URL, prefix)
+def database_url(postgres: PrivatePostgres) -> str:
+    """The conftest's ``env`` on this module's PostgreSQL server, which trials stop."""
+    return postgres.url
 
 
 def worker(settings: Settings, *, step: Callable[[str], None] | None = None) -> Connections:

@@ -84,7 +84,7 @@ def test_migrating_again_keeps_stored_connections(database_url: str) -> None:
     assert kept.connected_at == NOW  # aware UTC in, aware UTC out, on both databases
     with store.engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0003"
+    assert version == "0004"
 
 
 def test_upgrading_from_the_first_schema_keeps_connections_and_pending_links(
@@ -121,6 +121,7 @@ def test_upgrading_from_the_first_schema_keeps_connections_and_pending_links(
     kept = store.get("acme")
     assert kept is not None
     assert kept.refresh_token == "sealed"
+    assert kept.failures == 0  # no failed refresh in a row: nothing to back off from
     pending = store.take_request("n1")
     assert pending is not None
     assert pending.replace_org is False  # the new column, false for rows from before it

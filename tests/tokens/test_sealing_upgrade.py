@@ -129,7 +129,7 @@ def test_a_previous_release_database_value_opens_and_rotates() -> None:
 
 @pytest.fixture
 def org(keypair: KeyPair) -> Iterator[Any]:
-    with running_emulator(org_config(keypair)) as running:
+    with running_emulator(org_config(keypair, rotate=False)) as running:
         yield running
 
 

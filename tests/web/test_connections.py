@@ -61,7 +61,7 @@ def rotating(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture
 def org(keypair: KeyPair, rotating: bool) -> Iterator[Any]:
-    with running_emulator(org_config(keypair, rotate_refresh_tokens=rotating)) as running:
+    with running_emulator(org_config(keypair, rotate=rotating)) as running:
         yield running
 
 
