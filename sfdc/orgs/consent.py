@@ -43,8 +43,35 @@ def _state_key(fernet_key: str) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(material)
 
 
-def state_error(code: str, description: str) -> RequestError:
-    return RequestError(description, hint=_NEW_LINK, code=code, status=400)
+class LinkRefused(RequestError):
+    """A callback whose connect link cannot be used; nothing was stored."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description, hint=_NEW_LINK)
+
+
+class InvalidState(LinkRefused):
+    """The callback's state is missing, or was not issued by this service."""
+
+    code = "invalid_state"
+
+
+class StateUsed(LinkRefused):
+    """The connect link was already used."""
+
+    code = "state_used"
+
+
+class StateExpired(LinkRefused):
+    """The connect link has expired."""
+
+    code = "state_expired"
+
+
+class StateUnreadable(LinkRefused):
+    """The connect link was sealed with an encryption key this service no longer holds."""
+
+    code = "state_unreadable"
 
 
 class StateSigner:
@@ -74,12 +101,11 @@ class StateSigner:
             or not isinstance(document.get("nonce"), str)
             or not isinstance(document.get("exp"), int)
         ):
-            raise state_error(
-                "invalid_state",
+            raise InvalidState(
                 "This callback's state was not issued by this service, or was altered; "
                 "nothing was stored.",
             )
         if now >= datetime.fromtimestamp(document["exp"], UTC):
-            raise state_error("state_expired", "This connect link has expired; nothing was stored.")
+            raise StateExpired("This connect link has expired; nothing was stored.")
         nonce: str = document["nonce"]
         return nonce

@@ -23,7 +23,14 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from sfdc.errors import RequestError, SalesforceRefusal, SfdcError, UpstreamError
-from sfdc.orgs.consent import StateSigner, pkce_pair, state_error
+from sfdc.orgs.consent import (
+    InvalidState,
+    StateExpired,
+    StateSigner,
+    StateUnreadable,
+    StateUsed,
+    pkce_pair,
+)
 from sfdc.orgs.records import CONNECTED, check_name, describe
 from sfdc.orgs.schema import ConnectionRow, ConsentRequestRow
 from sfdc.orgs.store import ConnectionStore
@@ -41,6 +48,21 @@ from sfdc.tokens.token import Token, token_from_response
 log = logging.getLogger(__name__)
 
 DEFAULT_SCOPES = "api refresh_token"
+
+
+class AccessDenied(RequestError):
+    """The person declined the connection at Salesforce; nothing was stored."""
+
+    code = "access_denied"
+    status = 403
+
+
+class NoRefreshToken(UpstreamError):
+    """Salesforce granted the connection no refresh token; nothing was stored."""
+
+    code = "no_refresh_token"
+
+
 LOGIN_ALIASES = {
     "production": "https://login.salesforce.com",
     "sandbox": "https://test.salesforce.com",
@@ -159,15 +181,13 @@ class Onboarding:
         """The stored connection, or the error saying why there is none."""
         now = self.clock()
         if not state:
-            raise state_error("invalid_state", "The callback carries no state; nothing was stored.")
+            raise InvalidState("The callback carries no state; nothing was stored.")
         nonce = self.signer.nonce(state, now)
         pending = self.store.take_request(nonce)
         if pending is None:
-            raise state_error(
-                "state_used", "This connect link was already used; nothing more was stored."
-            )
+            raise StateUsed("This connect link was already used; nothing more was stored.")
         if now >= pending.expires_at:
-            raise state_error("state_expired", "This connect link has expired; nothing was stored.")
+            raise StateExpired("This connect link has expired; nothing was stored.")
         if error:
             raise _declined(pending.name, error, error_description or "")
         if not code:
@@ -178,8 +198,7 @@ class Onboarding:
             )
         verifier = self.vault.open(pending.code_verifier, name=nonce, purpose="code_verifier")
         if verifier is None:
-            raise state_error(
-                "state_unreadable",
+            raise StateUnreadable(
                 "This connect link was sealed with an encryption key this service no longer "
                 "holds; nothing was stored.",
             )
@@ -224,12 +243,11 @@ class Onboarding:
         name = pending.name
         refresh_token = response.body.get("refresh_token")
         if not isinstance(refresh_token, str) or not refresh_token:
-            raise UpstreamError(
+            raise NoRefreshToken(
                 f"Salesforce granted '{name}' no refresh token; nothing was stored.",
                 hint="Add 'Perform requests at any time (refresh_token, offline_access)' to the "
                 "connected app's OAuth scopes, keep refresh_token in the requested scopes, and "
                 "connect again.",
-                code="no_refresh_token",
             )
         allow_loopback = is_loopback(urlsplit(pending.login_url).hostname or "")
         token = token_from_response(response.body, received_at=now, allow_loopback=allow_loopback)
@@ -301,12 +319,10 @@ def _spent(exc: SfdcError) -> SfdcError:
 
 def _declined(name: str, error: str, description: str) -> SfdcError:
     if error in ("access_denied", "access-denied"):
-        return RequestError(
+        return AccessDenied(
             f"Connecting '{name}' was declined at Salesforce ({description or error}); "
             "nothing was stored.",
             hint="If that was a mistake, ask for a new connect link and choose Allow.",
-            code="access_denied",
-            status=403,
         )
     return SalesforceRefusal(
         error,

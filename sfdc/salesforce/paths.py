@@ -47,12 +47,17 @@ _HOP_BY_HOP = frozenset(
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+class InvalidPath(RequestError):
+    """The proxied path could leave ``/services/`` or smuggle a header."""
+
+    code = "invalid_path"
+
+
 def _refuse(description: str) -> RequestError:
-    return RequestError(
+    return InvalidPath(
         description,
         hint="Call /api/<path> with a Salesforce REST path, e.g. /api/data/v60.0/limits; it "
         "is sent to {instance_url}/services/<path>.",
-        code="invalid_path",
     )
 
 

@@ -16,8 +16,15 @@ from flask import request
 from sfdc.errors import RequestError
 
 
+class Unauthorized(RequestError):
+    """No API key where one is needed, a wrong one, or an Authorization that is not Bearer."""
+
+    code = "unauthorized"
+    status = 401
+
+
 def _unauthorized(description: str, hint: str) -> RequestError:
-    return RequestError(description, hint=hint, code="unauthorized", status=401)
+    return Unauthorized(description, hint=hint)
 
 
 def presented_key() -> str | None:

@@ -19,6 +19,13 @@ CONNECTIONS_KEY = "sfdc.orgs"
 CONNECTION_HEADER = "X-Sfdc-Connection"
 
 
+class ConnectionsNotEnabled(RequestError):
+    """Connected orgs are off: the service has no SFDC_ENCRYPTION_KEY or consumer secret."""
+
+    code = "connections_not_enabled"
+    status = 501
+
+
 def token_service() -> TokenService:
     service: TokenService = current_app.extensions[KEY]
     return service
@@ -27,13 +34,11 @@ def token_service() -> TokenService:
 def connections() -> Connections:
     found: Connections | None = current_app.extensions.get(CONNECTIONS_KEY)
     if found is None:
-        raise RequestError(
+        raise ConnectionsNotEnabled(
             "Connected orgs are not enabled on this service.",
             hint="Set SFDC_ENCRYPTION_KEY (generate it with `python -m sfdc keygen`) and "
             "SFDC_CONSUMER_SECRET in the bound credential, then restart; see the README's "
             "'Connecting an org'.",
-            code="connections_not_enabled",
-            status=501,
         )
     return found
 
