@@ -14,13 +14,14 @@ from typing import Any
 
 from flask import Blueprint
 
+from sfdc import __version__
 from sfdc.salesforce.paths import METHODS
 
 bp = Blueprint("openapi", __name__)
 
 Json = dict[str, Any]
 
-VERSION = "0.1.0"  # as in pyproject.toml
+VERSION = __version__
 
 
 def _ref(kind: str, name: str) -> Json:
