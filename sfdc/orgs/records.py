@@ -12,7 +12,9 @@ from sfdc.orgs.schema import NAME_LENGTH, ConnectionRow
 CONNECTED = "connected"
 NEEDS_CONSENT = "needs_consent"
 CONNECT_HINT = "Ask for a connect link with POST /connections and open it in a browser."
-_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_.-]{{0,{NAME_LENGTH - 1}}}")
+# As JSON Schema (ECMA-262) and Python both read it; the OpenAPI document states it too.
+NAME_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9_.-]{{0,{NAME_LENGTH - 1}}}$"
+_NAME = re.compile(NAME_PATTERN)
 
 
 class UnknownConnection(RequestError):

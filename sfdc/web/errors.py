@@ -11,10 +11,14 @@ import logging
 
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from sfdc.errors import SfdcError
 
 log = logging.getLogger(__name__)
+
+# What a 401 carries (RFC 6750 section 3): the scheme the API key is sent with.
+CHALLENGE = 'Bearer realm="sfdc-token-service"'
 
 
 def _reply(
@@ -25,7 +29,7 @@ def _reply(
         if name.lower() != "content-type":
             response.headers[name] = value
     if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="sfdc-token-service"'
+        response.headers["WWW-Authenticate"] = CHALLENGE
     return response, status
 
 
@@ -39,16 +43,23 @@ _HINTS = {
 }
 
 
+def http_code(status: int) -> str:
+    """An HTTP status's name as the contract's code: 404 'Not Found' -> 'not_found'."""
+    return HTTP_STATUS_CODES.get(status, "Unknown Error").lower().replace(" ", "_")
+
+
+def http_hint(status: int) -> str:
+    return _HINTS.get(status, "See the README's endpoint table for what this service serves.")
+
+
 def _http_error(exc: HTTPException) -> tuple[Response, int]:
     status = exc.code or 500
     return _reply(
         status,
         {
-            "error": (exc.name or "error").lower().replace(" ", "_"),
+            "error": http_code(status),
             "error_description": exc.description or "",
-            "hint": _HINTS.get(
-                status, "See the README's endpoint table for what this service serves."
-            ),
+            "hint": http_hint(status),
             "retryable": False,
         },
         exc.get_headers(),  # e.g. Allow on a 405

@@ -9,10 +9,19 @@ from __future__ import annotations
 
 from flask import current_app, request
 
-from sfdc.errors import RequestError
+from sfdc.errors import (
+    RequestError,
+    SalesforceRefusal,
+    SalesforceTimeout,
+    SalesforceUnavailable,
+    UpstreamProtocolError,
+)
 from sfdc.orgs.connections import Connections
+from sfdc.orgs.records import NAME_PATTERN, ConsentRequired, UnknownConnection
 from sfdc.orgs.refresh import ConnectionTokens
+from sfdc.orgs.store import DatabaseUnavailable
 from sfdc.tokens.service import TokenService
+from sfdc.web.spec import Param
 
 KEY = "sfdc"
 CONNECTIONS_KEY = "sfdc.orgs"
@@ -24,6 +33,26 @@ class ConnectionsNotEnabled(RequestError):
 
     code = "connections_not_enabled"
     status = 501
+
+
+# What getting a token from Salesforce can end in (the cooldown repeats these, too).
+UPSTREAM = (SalesforceRefusal, UpstreamProtocolError, SalesforceUnavailable, SalesforceTimeout)
+
+CONNECTION = Param(
+    CONNECTION_HEADER,
+    "header",
+    "The stored connection (see `/connections`) to act as; without it, the service's own JWT "
+    "connection. An empty header, or one that is not a connection name, is refused.",
+    {"type": "string", "pattern": NAME_PATTERN, "examples": ["acme-prod"]},
+    raises=(
+        RequestError,
+        UnknownConnection,
+        ConnectionsNotEnabled,
+        ConsentRequired,
+        DatabaseUnavailable,
+        *UPSTREAM,
+    ),
+)
 
 
 def token_service() -> TokenService:
