@@ -18,6 +18,8 @@ _NAME = re.compile(NAME_PATTERN)
 
 
 class UnknownConnection(RequestError):
+    """No stored connection has this name."""
+
     code = "unknown_connection"
     status = 404
 

@@ -51,6 +51,8 @@ _IMMEDIATE = "sfdc_sqlite_immediate"
 
 
 class DatabaseUnavailable(SfdcError):
+    """The connections database failed; retrying later can help."""
+
     code = "database_unavailable"
     status = 503
     retryable = True
@@ -83,11 +85,15 @@ def _sqlite_transactions(engine: Engine) -> None:
 
 
 class ConnectionConflict(RequestError):
+    """Another connect under the same name was stored at the same moment; nothing was stored."""
+
     code = "connection_conflict"
     status = 409
 
 
 class OrgMismatch(RequestError):
+    """A reconnect was approved in another org than the connection's; nothing was stored."""
+
     code = "org_mismatch"
     status = 409
 

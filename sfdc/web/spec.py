@@ -121,7 +121,7 @@ def paragraph(doc: str | None) -> str:
 
 def refusal(kind: type[Exception]) -> Refusal:
     """What ``kind`` answers, read from its class attributes only."""
-    summary = paragraph(inspect.getdoc(kind))
+    summary = paragraph(vars(kind).get("__doc__"))  # its own: a parent's would mislead
     if issubclass(kind, HTTPException):
         status = kind.code or 500
         return Refusal(status, http_code(status), kind.description or "", http_hint(status), False)

@@ -156,6 +156,7 @@ def test_every_catalogue_error_is_documented_and_answered_somewhere() -> None:
     }
     for kind in catalogue():
         assert kind.__name__ in examples, kind
+        assert vars(kind).get("__doc__"), f"{kind}: its docstring is what the document says of it"
         if kind is not ConfigError:  # refused at start-up, before serving
             assert kind.__name__ in used, kind
         if "code" in vars(kind):
