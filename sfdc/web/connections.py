@@ -9,25 +9,16 @@ application/json``).
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
-from pydantic import (
-    AnyUrl,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationInfo,
-    model_validator,
-)
+from pydantic import AnyUrl, BaseModel, ConfigDict, Field
 from werkzeug.exceptions import NotFound
 
 from sfdc.errors import RequestError, SfdcError
 from sfdc.orgs.consent import InvalidState, StateExpired, StateUnreadable, StateUsed
-from sfdc.orgs.onboarding import LOGIN_ALIASES, AccessDenied, NoRefreshToken
+from sfdc.orgs.onboarding import AccessDenied, NoRefreshToken
 from sfdc.orgs.records import (
     CONNECTED,
     NAME_PATTERN,
@@ -36,10 +27,10 @@ from sfdc.orgs.records import (
     UnknownConnection,
 )
 from sfdc.orgs.store import ConnectionConflict, DatabaseUnavailable, OrgMismatch
-from sfdc.settings.hosts import SALESFORCE_DOMAINS
 from sfdc.web.auth import require_api_key
+from sfdc.web.connect_request import ConnectRequest, connect_request
 from sfdc.web.extension import UPSTREAM, ConnectionsNotEnabled, connections, token_service
-from sfdc.web.spec import Param, RequestBody, documented, read_body
+from sfdc.web.spec import Param, documented
 
 bp = Blueprint("connections", __name__)
 
@@ -54,122 +45,6 @@ def callback_url() -> str:
 
 def _authorized() -> None:
     require_api_key(token_service().settings.api_keys)
-
-
-_BODY_HINT = (
-    'Send {"name": "acme", "login": "production"} with Content-Type: application/json, '
-    "or name=acme&login=production as a form."
-)
-
-
-def _body() -> dict[str, Any]:
-    """A JSON object (whatever the Content-Type claims, as curl -d sends it) or a form."""
-    raw = request.get_data(cache=True)
-    if raw.lstrip().startswith((b"{", b"[")):
-        try:
-            document = json.loads(raw)
-        except ValueError:
-            raise RequestError("The request body is not valid JSON.", hint=_BODY_HINT) from None
-        if not isinstance(document, dict):
-            raise RequestError("The request body is not a JSON object.", hint=_BODY_HINT)
-        return document
-    return request.form.to_dict()
-
-
-def _string(value: Any, key: str) -> str | None:
-    """A string; empty means absent."""
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise RequestError(f"'{key}' must be a string.", hint="See GET /openapi.json.")
-    return value
-
-
-def _text(value: Any, info: ValidationInfo) -> str | None:
-    return _string(value, info.field_name or "")
-
-
-_WORDS = {"true": True, "1": True, "on": True, "false": False, "0": False, "off": False}
-
-
-def _flag(value: Any, info: ValidationInfo) -> bool:
-    """A JSON boolean, or a form's true/false/1/0/on/off."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in _WORDS:
-        return _WORDS[value.strip().lower()]
-    raise RequestError(f"'{info.field_name}' must be true or false.", hint="See GET /openapi.json.")
-
-
-def _boolean_or_word(schema: dict[str, Any]) -> None:
-    """What ``_flag`` takes, for the document."""
-    schema.pop("type", None)
-    schema["anyOf"] = [{"type": "boolean"}, {"enum": list(_WORDS)}]
-
-
-# 'production', 'sandbox', or an https URL on a Salesforce host (sfdc.settings.hosts).
-_LOGIN_URL = r"^https://([A-Za-z0-9-]+\.)*({})/?$".format(
-    "|".join(domain.replace(".", r"\.") for domain in SALESFORCE_DOMAINS)
-)
-
-
-class ConnectRequest(RequestBody):
-    """What a connect link is for: the connection's name, and where its person logs in."""
-
-    incomplete: ClassVar[tuple[str, str]] = (
-        "A connect link needs the connection's name.",
-        'Send {"name": "acme"}; add "login": "sandbox" or a My Domain URL if needed.',
-    )
-
-    @model_validator(mode="before")
-    @classmethod
-    def _name_first(cls, document: Any) -> Any:
-        """The name before any other field: a link is nothing without it."""
-        if isinstance(document, dict) and _string(document.get("name"), "name") is None:
-            description, hint = cls.incomplete
-            raise RequestError(description, hint=hint)
-        return document
-
-    # Its pattern is check_name's, applied when the link is made (after 501 when orgs are off).
-    name: Annotated[
-        str,
-        Field(
-            description="The connection's name, case-sensitive. Connecting an existing name "
-            "reconnects it, in the same org unless `replace` is true.",
-            json_schema_extra={"pattern": NAME_PATTERN, "examples": ["acme-prod"]},
-        ),
-    ]
-    replace: Annotated[
-        bool,
-        BeforeValidator(_flag),
-        Field(
-            description="Let the link point an existing connection at another org; default "
-            "false, so a reconnect approved in another org is refused. A form (or a lenient "
-            "client) may also spell it as a word.",
-            json_schema_extra=_boolean_or_word,
-        ),
-    ] = False
-    login: Annotated[
-        str | None,
-        BeforeValidator(_text),
-        Field(
-            description="`production`, `sandbox` or a My Domain URL; default: the "
-            "connection's current login host, else `SFDC_LOGIN_URL`.",
-            json_schema_extra={
-                "anyOf": [
-                    {"enum": [*LOGIN_ALIASES, ""]},
-                    {"type": "string", "format": "uri", "pattern": _LOGIN_URL},
-                    {"type": "null"},
-                ],
-                "examples": ["sandbox"],
-            },
-        ),
-    ] = None
-    scopes: Annotated[
-        str | None,
-        BeforeValidator(_text),
-        Field(description="Space-separated OAuth scopes; default `api refresh_token`."),
-    ] = None
 
 
 class ConnectLink(BaseModel):
@@ -284,7 +159,7 @@ def connect() -> tuple[dict[str, Any], int]:
     browser to `/oauth/callback`, which stores the connection.
     """
     _authorized()
-    wanted = read_body(ConnectRequest, _body())
+    wanted = connect_request()
     link = connections().connect_link(
         wanted.name,
         callback_url=callback_url(),

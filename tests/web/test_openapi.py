@@ -1,13 +1,13 @@
 """``/openapi.json``: derived from the code, it describes exactly the routes and errors there
 are, it is valid OpenAPI 3.1, and the service keeps to it (schemathesis, every check, against
-the app with connected orgs on and the emulator)."""
+the app with connected orgs on and the emulator). ``test_openapi_answers`` covers the answers
+generated requests cannot reach."""
 
 from __future__ import annotations
 
 import re
 import tomllib
 from collections.abc import Iterator
-from dataclasses import replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -23,32 +23,23 @@ from pydantic import BaseModel
 from schemathesis.specs.openapi.definitions import OPENAPI_31
 
 import sfdc
+from sfdc.emulator import running_emulator
 from sfdc.errors import ConfigError
 from sfdc.orgs.records import NAME_PATTERN
 from sfdc.salesforce.paths import METHODS
-from sfdc.settings.settings import Settings, load_settings
-from sfdc.web import create_app, routes
+from sfdc.settings.settings import load_settings
+from sfdc.web import create_app
 from sfdc.web.connections import CALLBACK_PATH
 from sfdc.web.extension import CONNECTIONS_KEY
 from sfdc.web.openapi import build
 from sfdc.web.spec import Param, catalogue, documented
 from tests.conftest import API_KEY, CONSUMER_SECRET, ENCRYPTION_KEY, USERNAME, KeyPair
-from tests.emulated import emulator_config, fail_next
+from tests.emulated import emulator_config
 from tests.orgs_support import CALLBACK, PERSON, decide
 from tests.web.conftest import AUTH
+from tests.web.documented import DOCUMENT, PROXY, SCHEMA
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
-PROXY = "/api/{path}"
-
-
-def _routed() -> Flask:
-    """An app with every route and no settings: all the document is derived from."""
-    app = Flask("sfdc.web")
-    routes(app)
-    return app
-
-
-DOCUMENT = build(_routed())
 
 
 def _documented(document: dict[str, Any]) -> set[tuple[str, str]]:
@@ -232,8 +223,6 @@ def org(keypair: KeyPair) -> Iterator[Any]:
         consumer_secret=CONSUMER_SECRET,
         callback_urls=(CALLBACK,),
     )
-    from sfdc.emulator import running_emulator
-
     with running_emulator(config) as running:
         yield running
 
@@ -259,18 +248,13 @@ def full_app(
     app.extensions[CONNECTIONS_KEY].store.dispose()
 
 
-# Loaded here rather than with from_wsgi in a fixture: schemathesis.pytest.from_fixture needs
-# pytest's Node._nodeid, which pytest 9 no longer has.
-schema = schemathesis.openapi.from_dict(DOCUMENT)
-
-
 def _as_a_browser_comes_back(app: Flask) -> dict[str, str]:
     """The callback's query after a person allowed a fresh connect link at the emulator."""
     link = app.test_client().post("/connections", json={"name": "acme-prod"}, headers=AUTH)
     return decide(link.json["connect_url"])  # type: ignore[index]
 
 
-@schema.parametrize()
+@SCHEMA.parametrize()
 @hypothesis.settings(
     max_examples=10,
     deadline=None,
@@ -294,108 +278,3 @@ def test_the_service_keeps_to_its_document(
     response = case.call(headers=AUTH)
     # No list of checks: every check schemathesis has.
     case.validate_response(response, headers=AUTH)
-
-
-# -- errors the generated requests cannot reach ------------------------------------------
-
-
-def _assert_documented(path: str, method: str, answer: Any) -> None:
-    """``answer`` has a status the document lists for the operation, and matches it."""
-    responses = DOCUMENT["paths"][path][method.lower()]["responses"]
-    assert str(answer.status_code) in responses, f"{method} {path}: {answer.status_code}"
-    schema[path][method].validate_response(answer)
-
-
-# Every operation that needs a token, and a URL for it.
-EXCHANGING = [
-    ("GET", "/", "/"),
-    ("GET", "/token", "/token"),
-    ("POST", "/token", "/token"),
-    ("GET", "/connection", "/connection"),
-    *((method, PROXY, "/api/data/v60.0/limits") for method in METHODS),
-]
-
-
-@pytest.mark.parametrize(("mode", "status"), [("error", 503), ("garbage", 502)])
-@pytest.mark.parametrize(("method", "path", "url"), EXCHANGING)
-def test_upstream_trouble_is_answered_as_documented(
-    client: FlaskClient, emulator: Any, method: str, path: str, url: str, mode: str, status: int
-) -> None:
-    fail_next(emulator.url, mode, 3, status=503)
-    answer = client.open(url, method=method, headers=AUTH, data={"rejected": "x"})
-    assert answer.status_code == status
-    _assert_documented(path, method, answer)
-
-
-@pytest.mark.parametrize(
-    ("method", "path", "url"),
-    [("GET", "/token", "/token"), ("GET", PROXY, "/api/data/v60.0/limits")],
-)
-def test_a_timeout_is_answered_as_documented(
-    settings: Settings, emulator: Any, method: str, path: str, url: str
-) -> None:
-    fail_next(emulator.url, "hang", 3, seconds=5)
-    client = create_app(replace(settings, http_timeout=0.3)).test_client()
-    answer = client.open(url, method=method, headers=AUTH)
-    assert answer.status_code == 504
-    _assert_documented(path, method, answer)
-
-
-def test_a_refusal_is_answered_with_salesforces_code_as_documented(
-    keypair: KeyPair, seed_env: dict[str, str]
-) -> None:
-    from sfdc.emulator import running_emulator
-
-    with running_emulator(emulator_config(keypair, usernames=())) as refusing:
-        env = {**seed_env, "SFDC_LOGIN_URL": refusing.url, "SFDC_API_KEYS": API_KEY}
-        answer = create_app(load_settings(env)).test_client().get("/token", headers=AUTH)
-    assert answer.status_code == 502
-    assert answer.json["error"] == "invalid_grant"  # type: ignore[index]
-    _assert_documented("/token", "GET", answer)
-
-
-@pytest.mark.parametrize(("method", "path", "url"), EXCHANGING)
-def test_a_wrong_key_is_answered_as_documented(
-    client: FlaskClient, method: str, path: str, url: str
-) -> None:
-    wrong = {"Authorization": "Bearer not-the-key-0123456789"}
-    answer = client.open(url, method=method, headers=wrong, data={"rejected": "x"})
-    assert answer.status_code == 401
-    _assert_documented(path, method, answer)
-
-
-@pytest.mark.parametrize(
-    ("path", "url"), [("/token", "/token"), (PROXY, "/api/data/v60.0/sobjects/Account")]
-)
-def test_a_body_too_large_is_answered_as_documented(app: Flask, path: str, url: str) -> None:
-    app.config["MAX_CONTENT_LENGTH"] = 1024
-    body = {"rejected": "x" * 2048}
-    answer = app.test_client().post(url, headers=AUTH, json=body)
-    assert answer.status_code == 413
-    _assert_documented(path, "POST", answer)
-
-
-def test_connected_orgs_off_is_answered_as_documented(client: FlaskClient) -> None:
-    answer = client.get("/connections", headers=AUTH)
-    assert answer.status_code == 501
-    _assert_documented("/connections", "GET", answer)
-    answer = client.get("/token", headers={**AUTH, "X-Sfdc-Connection": "acme"})
-    assert answer.status_code == 501
-    _assert_documented("/token", "GET", answer)
-
-
-def test_unknown_paths_and_methods_are_answered_as_documented(client: FlaskClient) -> None:
-    responses = DOCUMENT["components"]["responses"]
-    examples = DOCUMENT["components"]["examples"]
-    error = jsonschema_rs.Draft202012Validator(
-        {**DOCUMENT["components"]["schemas"]["Error"], "$defs": {}}
-    )
-    for answer, name in (
-        (client.get("/nope"), "NotFound"),
-        (client.put("/token"), "MethodNotAllowed"),
-    ):
-        assert answer.mimetype in responses[name]["content"]
-        error.validate(answer.get_json())
-        assert answer.get_json()["error"] == examples[name]["value"]["error"]
-        for header in responses[name].get("headers", {}):
-            assert header in answer.headers
