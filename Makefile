@@ -8,9 +8,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test lint typecheck unit browser bench clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	# The project itself, editable and without dependencies (pinned above): its installed
+	# metadata is where sfdc.__version__, and so /openapi.json, read the version.
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
 ## Serve locally against the emulator, with a throwaway key; prints a curl line.
@@ -42,4 +45,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .local .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .local .mypy_cache .pytest_cache .ruff_cache build *.egg-info

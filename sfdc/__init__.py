@@ -5,6 +5,10 @@ stand-in for tests. Neither is imported here, so ``import sfdc`` stays free of
 Flask.
 """
 
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
 from sfdc.client import SalesforceAuth, SalesforceSession
 from sfdc.errors import (
     ConfigError,
@@ -25,6 +29,24 @@ from sfdc.tokens.exchange import Exchange
 from sfdc.tokens.provider import TokenProvider
 from sfdc.tokens.service import JwtBearerFlow, TokenService
 from sfdc.tokens.token import Freshness, Token
+
+
+def _version() -> str:
+    """The installed distribution's version; from a checkout (as Cloud Foundry runs it, and
+    as the tests do), the one in pyproject.toml beside the package."""
+    try:
+        return metadata.version("sfdc-token-service")
+    except metadata.PackageNotFoundError:
+        pass
+    try:
+        with (Path(__file__).resolve().parent.parent / "pyproject.toml").open("rb") as file:
+            version: str = tomllib.load(file)["project"]["version"]
+    except OSError:  # a copy without pyproject.toml still serves; it cannot say its version
+        return "0+unknown"
+    return version
+
+
+__version__ = _version()
 
 __all__ = [
     "ASSERTION_LIFETIME",
@@ -52,6 +74,7 @@ __all__ = [
     "Transport",
     "UpstreamError",
     "UpstreamProtocolError",
+    "__version__",
     "claims",
     "is_session_rejection",
     "load_settings",

@@ -33,8 +33,8 @@ ALLOWED: dict[str, set[str]] = {
     "sfdc.tokens": _WIRE,
     "sfdc.client": _TOKENS,
     "sfdc.orgs": _TOKENS,
-    "sfdc.web": _CORE,
-    "sfdc.ops": _CORE | {"sfdc.emulator"},
+    "sfdc.web": _CORE | {"sfdc.__init__"},
+    "sfdc.ops": _CORE | {"sfdc.__init__", "sfdc.emulator"},
     "sfdc.emulator": set(),
     "sfdc.__init__": _CORE - {"sfdc.orgs"},
     "sfdc.__main__": {"sfdc.ops"},
@@ -53,19 +53,26 @@ def _module_name(path: Path) -> str:
     return name.removesuffix(".__init__") if path.parent != SFDC else name
 
 
+def _package(name: str) -> str:
+    """``sfdc`` itself, or a name it defines (``sfdc.__version__``), is ``sfdc/__init__.py``."""
+    if name == "sfdc" or name.startswith("sfdc.__"):
+        return "sfdc.__init__"
+    return name
+
+
 def _imports(module: str, source: str, *, is_package: bool) -> set[str]:
     """Every ``sfdc`` module a source imports, at the top or inside a function."""
     found: set[str] = set()
     package = module if is_package else module.rsplit(".", 1)[0]
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
+            found.update(_package(alias.name) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             if node.level:  # relative: resolve against this module's package
                 base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
                 found.add(".".join([*base, node.module] if node.module else base))
             elif node.module == "sfdc":
-                found.update(f"sfdc.{alias.name}" for alias in node.names)
+                found.update(_package(f"sfdc.{alias.name}") for alias in node.names)
             elif node.module:
                 found.add(node.module)
     return {name for name in found if name.startswith("sfdc.")}
@@ -102,6 +109,10 @@ def test_the_check_sees_upward_imports_even_inside_functions() -> None:
     assert _upward("sfdc.tokens.token", "from sfdc.settings import hosts\n") == set()
     assert _upward("sfdc.emulator.rest", "from .state import X\n") == set()
     assert _upward("sfdc.emulator.rest", "from sfdc.tokens import token\n") == {"sfdc.tokens"}
+    # The package itself re-exports the core: only the top parts may import it.
+    assert _upward("sfdc.tokens.token", "import sfdc\n") == {"sfdc.__init__"}
+    assert _upward("sfdc.salesforce.pools", "from sfdc import __version__\n") == {"sfdc.__init__"}
+    assert _upward("sfdc.web.openapi", "from sfdc import __version__\n") == set()
 
 
 def test_importing_the_core_does_not_import_flask() -> None:

@@ -59,7 +59,8 @@ DEFAULT_SCOPES = "api refresh_token"
 MAX_SCOPES_LENGTH = 500
 # The column holding it is 255 characters; a DNS name has at most 253.
 MAX_LOGIN_LENGTH = 255
-_SCOPES = re.compile(r"[A-Za-z0-9_.:\-]+(?: [A-Za-z0-9_.:\-]+)*")
+# As JSON Schema (ECMA-262) and Python both read it; the OpenAPI document states it too.
+SCOPES_PATTERN = r"^ *[A-Za-z0-9_.:-]+( +[A-Za-z0-9_.:-]+)* *$"
 LOGIN_ALIASES = {
     "production": "https://login.salesforce.com",
     "sandbox": "https://test.salesforce.com",
@@ -67,24 +68,25 @@ LOGIN_ALIASES = {
 
 
 def check_scopes(raw: str | None) -> str:
-    """The requested scopes, space-separated, as Salesforce names them (``api``,
-    ``refresh_token``, ``cdp_query_api``...): anything else is refused here rather than
-    stored, sent to Salesforce, or refused by the database."""
-    scopes = " ".join((raw or DEFAULT_SCOPES).split())
-    if len(scopes) > MAX_SCOPES_LENGTH or not _SCOPES.fullmatch(scopes):
+    """The requested scopes as Salesforce names them (``api``, ``refresh_token``,
+    ``cdp_query_api``...), separated by spaces (RFC 6749 §3.3): anything else is refused
+    here rather than stored, sent to Salesforce, or refused by the database."""
+    if raw is None:
+        return DEFAULT_SCOPES
+    if len(raw) > MAX_SCOPES_LENGTH or not re.fullmatch(SCOPES_PATTERN, raw):
         raise InvalidRequest(
-            f"scopes must be space-separated OAuth scope names (letters, digits, '_', '.', "
-            f"':', '-'), at most {MAX_SCOPES_LENGTH} characters in all.",
+            f"scopes must be OAuth scope names (letters, digits, '_', '.', ':', '-') "
+            f"separated by spaces, at most {MAX_SCOPES_LENGTH} characters in all.",
             hint=f"Use the connected app's scope names, e.g. '{DEFAULT_SCOPES}', or leave "
             "scopes out for that default.",
         )
-    return scopes
+    return " ".join(scope for scope in raw.split(" ") if scope)
 
 
-def resolve_login(raw: str | None, default: str, *, local: str | None = None) -> str:
-    """'production', 'sandbox' or a My Domain URL. A loopback URL only when it is ``local``,
-    the service's own loopback login URL (the local emulator): never another port on this
-    machine, where a connect link could make the service post a code to any local server."""
+def resolve_login(raw: str | None, default: str, *, local: tuple[str, ...] = ()) -> str:
+    """'production', 'sandbox' or a My Domain URL. A loopback URL only when it is one of
+    ``local``, the local emulators this service was configured with: never another port on
+    this machine, where a connect link could make the service post a code to any server."""
     if not raw:
         return default
     hint = (
@@ -106,7 +108,7 @@ def resolve_login(raw: str | None, default: str, *, local: str | None = None) ->
             hint=hint,
         ) from None
     host = urlsplit(url).hostname or ""
-    if is_loopback(host) and url == local:
+    if is_loopback(host) and url in local:
         return url
     if not is_salesforce_host(host):
         raise InvalidRequest(f"login '{raw[:100]}' is not a Salesforce login host.", hint=hint)
@@ -159,7 +161,7 @@ class Onboarding:
         login = resolve_login(
             login,
             existing.login_url if existing else self.settings.login_url,
-            local=self.settings.login_url if self.settings.login_is_loopback else None,
+            local=self.settings.loopback_logins,
         )
         scopes = check_scopes(scopes)
         now = self.clock()

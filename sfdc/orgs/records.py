@@ -11,7 +11,9 @@ from sfdc.orgs.schema import NAME_LENGTH, ConnectionRow
 
 CONNECTED = "connected"
 NEEDS_CONSENT = "needs_consent"
-_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_.-]{{0,{NAME_LENGTH - 1}}}")
+# As JSON Schema (ECMA-262) and Python both read it; the OpenAPI document states it too.
+NAME_PATTERN = rf"^[A-Za-z0-9][A-Za-z0-9_.-]{{0,{NAME_LENGTH - 1}}}$"
+_NAME = re.compile(NAME_PATTERN)
 
 
 def check_name(name: str) -> str:

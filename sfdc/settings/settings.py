@@ -71,6 +71,8 @@ class Settings:
     # Connected orgs (the web-server flow): on when an encryption key is configured.
     encryption_keys: tuple[str, ...] = field(default=(), repr=False)
     callback_url: str | None = None
+    # Other local emulators a connect link may name as its login (SFDC_LOCAL_LOGIN_URLS).
+    local_logins: tuple[str, ...] = ()
     database: DatabaseBinding | None = None
     # Connected orgs' upkeep: the keep-alive job, and where alerts about them go.
     keepalive: KeepAliveTiming = field(default_factory=KeepAliveTiming)
@@ -84,6 +86,12 @@ class Settings:
     @property
     def login_is_loopback(self) -> bool:
         return is_loopback(urlsplit(self.login_url).hostname or "")
+
+    @property
+    def loopback_logins(self) -> tuple[str, ...]:
+        """The loopback login URLs a connect link may name: none unless this service runs
+        against a local emulator, and then only that one and SFDC_LOCAL_LOGIN_URLS."""
+        return (self.login_url, *self.local_logins) if self.login_is_loopback else ()
 
     @property
     def connections_enabled(self) -> bool:
@@ -258,6 +266,24 @@ def _callback_url(raw: str | None) -> str | None:
     return raw
 
 
+def _local_logins(raw: str | None) -> tuple[str, ...]:
+    """More local emulators (each its own org) for connect links, in development only."""
+    found = []
+    for item in (raw or "").split(","):
+        if not item.strip():
+            continue
+        url = item.strip().rstrip("/")
+        parts = urlsplit(url)
+        if parts.scheme != "http" or not is_loopback(parts.hostname or "") or parts.path:
+            raise ConfigError(
+                f"SFDC_LOCAL_LOGIN_URLS holds '{url}', not a loopback http://host:port.",
+                hint="List the local emulators' URLs, e.g. http://127.0.0.1:8082, or unset it; "
+                "it is for local development only.",
+            )
+        found.append(url)
+    return tuple(found)
+
+
 def _prefix(raw: str | None) -> str:
     prefix = raw or DEFAULT_CACHE_PREFIX
     if not prefix.replace("-", "").replace("_", "").replace(".", "").isalnum():
@@ -356,6 +382,7 @@ def load_settings(
         cache_prefix=_prefix(peek.env("SFDC_CACHE_PREFIX")),
         encryption_keys=encryption_keys,
         callback_url=_callback_url(peek.env("SFDC_CALLBACK_URL")),
+        local_logins=_local_logins(peek.env("SFDC_LOCAL_LOGIN_URLS")),
         database=database,
         keepalive=keepalive_timing(
             peek.env("SFDC_KEEPALIVE_AFTER"), peek.env("SFDC_KEEPALIVE_INTERVAL")

@@ -39,7 +39,7 @@ from sfdc.web.extension import CONNECTIONS_KEY, KEY
 
 log = logging.getLogger(__name__)
 
-__all__ = ["create_app", "start_background", "stop_background"]
+__all__ = ["create_app", "routes", "start_background", "stop_background"]
 
 # Salesforce's REST API takes request bodies up to about 50 MB (composite and
 # blob inserts); larger ones are refused with 413 before they are buffered.
@@ -63,6 +63,24 @@ def _echo_request_id(response: Response) -> Response:
     if request_id:
         response.headers["X-Request-Id"] = request_id
     return response
+
+
+def routes(app: Flask) -> None:
+    """Every endpoint, on ``app``'s URL map: what ``/openapi.json`` describes."""
+    # The proxy must see '//host' paths to refuse them, not have them merged away.
+    app.url_map.merge_slashes = False
+    app.url_map.converters["anypath"] = proxy.AnyPath
+    for blueprint in (
+        connection_test.bp,
+        connections.bp,
+        demo.bp,
+        health.bp,
+        metrics.bp,
+        openapi.bp,
+        proxy.bp,
+        tokens.bp,
+    ):
+        app.register_blueprint(blueprint)
 
 
 def create_app(
@@ -109,22 +127,9 @@ def create_app(
         log.info("connected orgs: off (set SFDC_ENCRYPTION_KEY to turn them on)")
     errors.init_app(app)
     app.register_error_handler(ConsentRequired, connections.consent_required)
-    # The proxy must see '//host' paths to refuse them, not have them merged away.
-    app.url_map.merge_slashes = False
-    app.url_map.converters["anypath"] = proxy.AnyPath
     # Proxied bodies are buffered once so a re-authenticated request can be replayed.
     app.config["MAX_CONTENT_LENGTH"] = MAX_PROXIED_BODY
-    for blueprint in (
-        connection_test.bp,
-        connections.bp,
-        demo.bp,
-        health.bp,
-        metrics.bp,
-        openapi.bp,
-        proxy.bp,
-        tokens.bp,
-    ):
-        app.register_blueprint(blueprint)
+    routes(app)
     app.before_request(_start_request)
     app.after_request(_no_store)
     app.after_request(_echo_request_id)

@@ -5,19 +5,62 @@ It tests the JWT connection, or the stored connection named in ``X-Sfdc-Connecti
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from flask import Blueprint
+from pydantic import AnyUrl, BaseModel, ConfigDict
 
+from sfdc.errors import IdentityRefusal
 from sfdc.tokens import identity
 from sfdc.web.auth import require_api_key
-from sfdc.web.extension import token_service, token_source
+from sfdc.web.extension import CONNECTION, UPSTREAM, token_service, token_source
+from sfdc.web.spec import documented
 
 bp = Blueprint("connection", __name__)
 
 
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class User(_Closed):
+    id: str | None
+    username: str | None
+    display_name: str | None
+    email: str | None
+
+
+class Org(_Closed):
+    id: str | None
+
+
+class TokenAge(_Closed):
+    issued_at: datetime
+    expires_at: datetime | None
+    age_seconds: float
+
+
+class Connection(_Closed):
+    """The connection test through the identity URL. A failed test is an error answer, never
+    `status: false`."""
+
+    status: Literal[True]
+    message: str
+    user: User
+    org: Org
+    instance_url: AnyUrl
+    identity_url: AnyUrl
+    token: TokenAge
+
+
 @bp.get("/connection")
+@documented(Connection, raises=(IdentityRefusal, *UPSTREAM), params=(CONNECTION,))
 def test_connection() -> dict[str, Any]:
+    """Connection test through the identity URL
+
+    A dead token is replaced once.
+    """
     require_api_key(token_service().settings.api_keys)
     source = token_source()
     return identity.check(source, source.transport, source.clock)

@@ -9,14 +9,36 @@ application/json``).
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
+from pydantic import AnyUrl, BaseModel, ConfigDict, Field
 
-from sfdc.errors import ConsentRequired, InvalidRequest, SfdcError
+from sfdc.errors import (
+    AccessDenied,
+    ConnectionConflict,
+    ConnectionsNotEnabled,
+    ConsentRequired,
+    DatabaseUnavailable,
+    IdentityRefusal,
+    InvalidRequest,
+    InvalidState,
+    NoRefreshToken,
+    NotFound,
+    OrgMismatch,
+    RefreshInProgress,
+    SfdcError,
+    StateExpired,
+    StateUnreadable,
+    StateUsed,
+    UnknownConnection,
+)
+from sfdc.orgs.records import CONNECTED, NAME_PATTERN, NEEDS_CONSENT
 from sfdc.web.auth import require_api_key
-from sfdc.web.extension import connections, token_service
+from sfdc.web.connect_request import ConnectRequest, connect_request
+from sfdc.web.extension import UPSTREAM, connections, token_service
+from sfdc.web.spec import Param, documented
 
 bp = Blueprint("connections", __name__)
 
@@ -33,80 +55,157 @@ def _authorized() -> None:
     require_api_key(token_service().settings.api_keys)
 
 
-_BODY_HINT = (
-    'Send {"name": "acme", "login": "production"} with Content-Type: application/json, '
-    "or name=acme&login=production as a form."
+class ConnectLink(BaseModel):
+    """A single-use link for a person to open in a browser and choose Allow."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    connect_url: Annotated[
+        AnyUrl,
+        Field(
+            description="Salesforce's authorize URL, with a signed `state` and a PKCE challenge."
+        ),
+    ]
+    login_url: AnyUrl
+    scopes: str
+    callback_url: Annotated[
+        AnyUrl,
+        Field(
+            description="Where Salesforce sends the browser back (`/oauth/callback`); must be "
+            "the connected app's Callback URL."
+        ),
+    ]
+    expires_at: Annotated[datetime, Field(description="The link works once, until then.")]
+
+
+class StoredConnection(BaseModel):
+    """A connected org, as stored: who it acts as and its state. Never a token."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, Field(examples=["acme-prod"])]
+    status: Annotated[
+        str,
+        Field(
+            description="`needs_consent`: Salesforce refused the refresh token; a person must "
+            "connect it again.",
+            json_schema_extra={"enum": [CONNECTED, NEEDS_CONSENT]},
+        ),
+    ]
+    status_reason: Annotated[
+        str | None, Field(description="Why it needs consent (Salesforce's words), else null.")
+    ]
+    login_url: AnyUrl
+    instance_url: AnyUrl
+    identity_url: AnyUrl
+    username: str
+    user_id: str
+    org_id: str
+    scopes: Annotated[str, Field(examples=["api refresh_token"])]
+    connected_at: datetime
+    refreshed_at: datetime | None
+    access_token_expires_at: datetime | None
+
+
+class ConnectionList(BaseModel):
+    """Every stored connection, without tokens."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    connections: list[StoredConnection]
+
+
+class DeletedConnection(BaseModel):
+    """A deleted connection, and whether its refresh token was revoked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    deleted: Annotated[str, Field(description="The connection's name.")]
+    revoked: Annotated[
+        bool | None,
+        Field(
+            description="true: the refresh token was revoked at Salesforce; false: Salesforce "
+            "no longer knew it; null: it could not be opened with `SFDC_ENCRYPTION_KEY`, so "
+            "revoke it in Salesforce."
+        ),
+    ]
+    message: str
+
+
+class Connected(BaseModel):
+    """The connection the callback stored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    connected: StoredConnection
+
+
+_MANAGING = (ConnectionsNotEnabled, DatabaseUnavailable)
+NAME = Param(
+    "name",
+    "path",
+    "The connection's name: 1-64 letters, digits, `.`, `-` or `_`, starting with a letter or "
+    "digit; any other is refused with 400 `invalid_request`.",
+    {"type": "string", "pattern": NAME_PATTERN, "examples": ["acme-prod"]},
 )
-
-
-def _body() -> dict[str, Any]:
-    """A JSON object (whatever the Content-Type claims, as curl -d sends it) or a form."""
-    raw = request.get_data(cache=True)
-    if raw.lstrip().startswith((b"{", b"[")):
-        try:
-            document = json.loads(raw)
-        except ValueError:
-            raise InvalidRequest("The request body is not valid JSON.", hint=_BODY_HINT) from None
-        if not isinstance(document, dict):
-            raise InvalidRequest("The request body is not a JSON object.", hint=_BODY_HINT)
-        return document
-    return request.form.to_dict()
-
-
-def _text(document: dict[str, Any], key: str) -> str | None:
-    value = document.get(key)
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str):
-        raise InvalidRequest(f"'{key}' must be a string.", hint="See GET /openapi.json.")
-    return value
-
-
-def _flag(value: Any, key: str) -> bool:
-    """A JSON boolean, or a form's true/false/1/0/on/off."""
-    if isinstance(value, bool):
-        return value
-    words = {"true": True, "1": True, "on": True, "false": False, "0": False, "off": False}
-    if isinstance(value, str) and value.strip().lower() in words:
-        return words[value.strip().lower()]
-    raise InvalidRequest(f"'{key}' must be true or false.", hint="See GET /openapi.json.")
+_NAMED = (InvalidRequest, NotFound, UnknownConnection, *_MANAGING)
 
 
 @bp.post("/connections")
+@documented(
+    ConnectLink,
+    status=201,
+    body=ConnectRequest,
+    raises=(InvalidRequest, *_MANAGING),
+    tag="connections",
+)
 def connect() -> tuple[dict[str, Any], int]:
+    """A connect link: a person opens it and chooses Allow
+
+    The link is single-use and lasts 15 minutes. When the person allows, Salesforce sends the
+    browser to `/oauth/callback`, which stores the connection.
+    """
     _authorized()
-    document = _body()
-    name = _text(document, "name")
-    if name is None:
-        raise InvalidRequest(
-            "A connect link needs the connection's name.",
-            hint='Send {"name": "acme"}; add "login": "sandbox" or a My Domain URL if needed.',
-        )
-    replace = _flag(document.get("replace", False), "replace")
+    wanted = connect_request()
     link = connections().connect_link(
-        name,
+        wanted.name,
         callback_url=callback_url(),
-        login=_text(document, "login"),
-        scopes=_text(document, "scopes"),
-        replace=replace,
+        login=wanted.login,
+        scopes=wanted.scopes,
+        replace=wanted.replace,
     )
     return link.to_dict(), 201
 
 
 @bp.get("/connections")
+@documented(ConnectionList, raises=_MANAGING, tag="connections")
 def list_connections() -> dict[str, Any]:
+    """Every stored connection"""
     _authorized()
     return {"connections": connections().list()}
 
 
 @bp.get("/connections/<name>")
+@documented(StoredConnection, raises=_NAMED, params=(NAME,), tag="connections")
 def show(name: str) -> dict[str, Any]:
+    """One stored connection"""
     _authorized()
     return connections().get(name)
 
 
 @bp.delete("/connections/<name>")
+@documented(
+    DeletedConnection,
+    raises=(*_NAMED, RefreshInProgress, *UPSTREAM),
+    params=(NAME,),
+    tag="connections",
+)
 def delete(name: str) -> dict[str, Any]:
+    """Revoke the connection's refresh token at Salesforce, then delete it
+
+    When Salesforce cannot be asked to revoke, nothing is deleted: retry.
+    """
     _authorized()
     return connections().delete(name)
 
@@ -116,8 +215,46 @@ def _wants_json() -> bool:
     return best == "application/json"
 
 
+_CALLBACK_QUERY = tuple(
+    Param(name, "query", description, {"type": "string"})
+    for name, description in (
+        ("state", "The connect link's signed state."),
+        ("code", "The authorization code, when the person allowed."),
+        ("error", "Salesforce's error, e.g. `access_denied`."),
+        ("error_description", "Salesforce's words for it."),
+    )
+)
+
+
 @bp.get(CALLBACK_PATH)
+@documented(
+    Connected,
+    auth="public",
+    pages=True,
+    params=_CALLBACK_QUERY,
+    raises=(
+        InvalidRequest,
+        InvalidState,
+        StateUsed,
+        StateExpired,
+        StateUnreadable,
+        AccessDenied,
+        OrgMismatch,
+        ConnectionConflict,
+        NoRefreshToken,
+        IdentityRefusal,
+        *_MANAGING,
+        *UPSTREAM,
+    ),
+    tag="connections",
+)
 def callback() -> Response | tuple[Response | str, int] | dict[str, Any] | str:
+    """Where Salesforce sends the person's browser back
+
+    Public: the signed, single-use `state` is what lets the browser in. Redeems the code (with
+    the PKCE verifier), tests the new token and stores the connection. Answers an HTML page,
+    or JSON when `Accept` prefers `application/json`. Nothing is stored on any error.
+    """
     args = request.args
     try:
         stored = connections().complete(

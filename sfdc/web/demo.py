@@ -9,12 +9,15 @@ everyone else sees them as ``REDACTED`` and the names in ``redacted``.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
 from flask import Blueprint
+from pydantic import BaseModel, ConfigDict, Field
 
 from sfdc.web.auth import caller_is_trusted
-from sfdc.web.extension import token_service
+from sfdc.web.extension import UPSTREAM, token_service
+from sfdc.web.spec import documented
 
 bp = Blueprint("demo", __name__)
 
@@ -23,8 +26,59 @@ REDACTED = "REDACTED"
 _SECRET_RESPONSE_FIELDS = ("access_token", "refresh_token", "id_token")
 
 
+class TokenResponse(BaseModel):
+    """Salesforce's token response, parsed; its credentials read `REDACTED` without an API key."""
+
+    access_token: str
+    instance_url: str
+    id: str
+    token_type: str | None = None
+    issued_at: str | None = None
+    scope: str | None = None
+    signature: str | None = None
+
+
+_REDACTABLE = [f"response_text.{name}" for name in _SECRET_RESPONSE_FIELDS]
+
+
+class Demo(BaseModel):
+    """The exchange behind the current token. Without an API key, live credentials read
+    `REDACTED` and are named in `redacted`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    claim: Annotated[
+        str, Field(description="The assertion's base64url header and payload (`header.payload`).")
+    ]
+    signed_claim: Annotated[str, Field(description="The base64url RS256 signature, or `REDACTED`.")]
+    target_payload: Annotated[
+        str, Field(description="The whole assertion that was posted, or `REDACTED`.")
+    ]
+    response_headers: Annotated[
+        dict[str, str], Field(description="Salesforce's token response headers.")
+    ]
+    response_text: TokenResponse
+    assertion_expires_at: datetime
+    redacted: Annotated[
+        list[str],
+        Field(
+            description="The fields hidden from this caller.",
+            json_schema_extra={
+                "uniqueItems": True,
+                "items": {"enum": [*_REDACTABLE, "signed_claim", "target_payload"]},
+            },
+        ),
+    ]
+
+
 @bp.get("/")
+@documented(Demo, auth="api_key_optional", raises=UPSTREAM)
 def index() -> dict[str, Any]:
+    """The exchange behind the current token
+
+    Never logs in again per view. Live credentials go only to callers with an API key;
+    without one they read `REDACTED`. A wrong key is refused.
+    """
     service = token_service()
     trusted = caller_is_trusted(service.settings.api_keys)
     exchange = service.current()

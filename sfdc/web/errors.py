@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 _HTTP: dict[int, type[RequestError]] = {
     kind.status: kind for kind in (BadRequest, NotFound, MethodNotAllowed, PayloadTooLarge)
 }
+# What a 401 carries (RFC 6750 section 3): the scheme the API key is sent with.
+CHALLENGE = 'Bearer realm="sfdc-token-service"'
 
 
 def _reply(
@@ -39,7 +41,7 @@ def _reply(
         if name.lower() != "content-type":
             response.headers[name] = value
     if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="sfdc-token-service"'
+        response.headers["WWW-Authenticate"] = CHALLENGE
     return response, status
 
 

@@ -9,14 +9,48 @@ from __future__ import annotations
 
 from flask import current_app, request
 
-from sfdc.errors import ConnectionsNotEnabled, InvalidRequest
+from sfdc.errors import (
+    ConnectionsNotEnabled,
+    ConsentRequired,
+    DatabaseUnavailable,
+    InvalidRequest,
+    RefreshInProgress,
+    SalesforceRefusal,
+    SalesforceTimeout,
+    SalesforceUnavailable,
+    UnknownConnection,
+    UpstreamProtocolError,
+)
 from sfdc.orgs.connections import Connections
+from sfdc.orgs.records import NAME_PATTERN
 from sfdc.orgs.refresh import ConnectionTokens
 from sfdc.tokens.service import TokenService
+from sfdc.web.spec import Param
 
 KEY = "sfdc"
 CONNECTIONS_KEY = "sfdc.orgs"
 CONNECTION_HEADER = "X-Sfdc-Connection"
+
+
+# What getting a token from Salesforce can end in (the cooldown repeats these, too).
+UPSTREAM = (SalesforceRefusal, UpstreamProtocolError, SalesforceUnavailable, SalesforceTimeout)
+
+CONNECTION = Param(
+    CONNECTION_HEADER,
+    "header",
+    "The stored connection (see `/connections`) to act as; without it, the service's own JWT "
+    "connection. An empty header, or one that is not a connection name, is refused.",
+    {"type": "string", "pattern": NAME_PATTERN, "examples": ["acme-prod"]},
+    raises=(
+        InvalidRequest,
+        UnknownConnection,
+        ConnectionsNotEnabled,
+        ConsentRequired,
+        DatabaseUnavailable,
+        RefreshInProgress,
+        *UPSTREAM,
+    ),
+)
 
 
 def token_service() -> TokenService:

@@ -19,13 +19,15 @@ import urllib3
 from flask import Blueprint, Response, request
 from werkzeug.routing import PathConverter
 
+from sfdc.errors import InvalidPath
 from sfdc.salesforce.paths import METHODS, check_path, request_headers, response_headers, target_url
 from sfdc.salesforce.pools import USER_AGENT
 from sfdc.salesforce.refusals import is_session_rejection
 from sfdc.salesforce.transport import Transport
 from sfdc.tokens.exchange import Exchange
 from sfdc.web.auth import require_api_key
-from sfdc.web.extension import token_service, token_source
+from sfdc.web.extension import CONNECTION, UPSTREAM, token_service, token_source
+from sfdc.web.spec import Param, documented
 
 bp = Blueprint("proxy", __name__)
 
@@ -39,6 +41,21 @@ class AnyPath(PathConverter):
 
     regex = r"[\s\S]*"
     part_isolating = False  # werkzeug infers True for a regex without a slash
+
+
+# Segments that are never '.' or '..' and need no encoding: always forwarded. Any other
+# path is checked in every decoding (check_path) and forwarded or refused as invalid_path.
+_SEGMENT = r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*"
+PATH = Param(
+    "path",
+    "path",
+    "The Salesforce REST path after `/services/`, e.g. `data/v60.0/limits`; it may hold "
+    "slashes. A path with `.`/`..` segments in any encoding, a backslash, a scheme, a leading "
+    "`//` or a control character is refused with 400 `invalid_path`. The path goes to "
+    "Salesforce exactly as sent: send its slashes unencoded.",
+    # No example value: whether a path takes a method is Salesforce's to say (405), not ours.
+    {"type": "string", "pattern": rf"^{_SEGMENT}(/{_SEGMENT})*$"},
+)
 
 
 def _raw_target() -> tuple[str, str]:
@@ -87,7 +104,22 @@ def _finish(upstream: urllib3.BaseHTTPResponse) -> None:
 
 
 @bp.route("/api/<anypath:path>", methods=METHODS, provide_automatic_options=False)
+@documented(
+    None,
+    raises=(InvalidPath, *UPSTREAM),
+    params=(PATH, CONNECTION),
+    opaque_body=True,
+    passthrough=True,
+    head=True,
+    tag="proxy",
+)
 def forward(path: str) -> Response:
+    """Salesforce's REST API at `{instance_url}/services/{path}`, with the service's token
+
+    Query string, body and content type pass through untouched; Salesforce's status, headers
+    (minus hop-by-hop headers and cookies) and body come back, streamed. On 401
+    `INVALID_SESSION_ID` the token is replaced once and the request replayed.
+    """
     require_api_key(token_service().settings.api_keys)
     service = token_source()
     raw_path, raw_query = _raw_target()

@@ -13,39 +13,108 @@ the session would otherwise spend a login per call; the answer then carries
 from __future__ import annotations
 
 import hmac
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Annotated, Any, ClassVar
 
 from flask import Blueprint, Response, jsonify, request
+from pydantic import AnyUrl, BaseModel, ConfigDict, Field
 
-from sfdc.errors import InvalidRequest
 from sfdc.web.auth import require_api_key
-from sfdc.web.extension import token_service, token_source
+from sfdc.web.extension import CONNECTION, UPSTREAM, token_service, token_source
+from sfdc.web.json_body import parse_json
+from sfdc.web.spec import RequestBody, documented, read_body
 
 bp = Blueprint("tokens", __name__)
 
 REPORT_GRACE = timedelta(seconds=30)
 
 
+class Token(BaseModel):
+    """The current access token."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    access_token: Annotated[str, Field(description="Send as `Authorization: Bearer`.")]
+    instance_url: Annotated[
+        AnyUrl,
+        Field(description="The org's instance: REST calls go to `{instance_url}/services/`."),
+    ]
+    id: Annotated[AnyUrl, Field(description="The identity URL.")]
+    token_type: Annotated[str, Field(examples=["Bearer"])]
+    issued_at: datetime
+    expires_at: Annotated[
+        datetime | None,
+        Field(
+            description="When the service stops handing this token out (from introspection, "
+            "or `SFDC_TOKEN_MAX_AGE` after `issued_at`)."
+        ),
+    ]
+
+
+class ReportedToken(Token):
+    """The current access token, after a reported rejection."""
+
+    replaced: Annotated[
+        bool,
+        Field(
+            description="Whether this is a different token from the one reported. False when "
+            "the reported token is no longer current, or is younger than "
+            f"{REPORT_GRACE.seconds} s (see Retry-After)."
+        ),
+    ]
+
+
+class RejectedToken(RequestBody):
+    """The access token Salesforce refused, as JSON or as a form."""
+
+    incomplete: ClassVar[tuple[str, str]] = (
+        "POST /token reports a token Salesforce refused, but no 'rejected' token was sent.",
+        "Send the refused access token as rejected=<token> (form) or "
+        '{"rejected": "<token>"} (JSON); use GET /token to just read the token.',
+    )
+
+    rejected: Annotated[
+        str, Field(strict=True, min_length=1, description="The access token Salesforce refused.")
+    ]
+
+
 @bp.get("/token")
+@documented(Token, raises=UPSTREAM, params=(CONNECTION,))
 def token() -> dict[str, Any]:
+    """The current access token"""
     require_api_key(token_service().settings.api_keys)
     return token_source().current().token.to_dict()
 
 
 @bp.post("/token")
+@documented(
+    ReportedToken,
+    raises=UPSTREAM,
+    params=(CONNECTION,),
+    body=RejectedToken,
+    answer_headers={
+        "Retry-After": {
+            "description": "Present when the reported token was not replaced for being younger "
+            f"than {REPORT_GRACE.seconds} s: seconds until a report is taken.",
+            "schema": {"type": "string", "pattern": "^[0-9]+$"},
+        }
+    },
+)
 def report_rejected() -> Response:
+    """Report a token Salesforce refused; answers with a fresh one
+
+    If `rejected` is still the current token and it is older than the grace period, it is
+    dropped everywhere and a new one obtained; otherwise the current token is returned.
+    """
     require_api_key(token_service().settings.api_keys)
     service = token_source()
-    document = request.get_json(silent=True)
-    rejected = document.get("rejected") if isinstance(document, dict) else None
-    rejected = rejected or request.form.get("rejected")
-    if not isinstance(rejected, str) or not rejected:
-        raise InvalidRequest(
-            "POST /token reports a token Salesforce refused, but no 'rejected' token was sent.",
-            hint="Send the refused access token as rejected=<token> (form) or "
-            '{"rejected": "<token>"} (JSON); use GET /token to just read the token.',
-        )
+    document = (
+        parse_json(request.get_data(), hint=RejectedToken.incomplete[1])
+        if request.is_json
+        else None
+    )
+    fields = document if isinstance(document, dict) and document.get("rejected") else request.form
+    rejected = read_body(RejectedToken, fields).rejected
     current = service.current()
     age = service.clock() - current.token.issued_at
     same = hmac.compare_digest(current.token.access_token.encode(), rejected.encode())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -88,15 +89,32 @@ def _pile_up(flight: SingleFlight[int], call: object, n: int) -> list[object]:
 
 def test_single_flight_runs_once_for_a_crowd_and_shares_the_result() -> None:
     calls: list[int] = []
-    gate = threading.Event()
+    arrived = threading.Semaphore(0)
+    flight: SingleFlight[int] = SingleFlight()
 
     def slow() -> int:
         calls.append(1)
-        gate.wait(5)
+        # The call outlasts the crowd's arrival: every caller has reached do() (and,
+        # a moment later, waits on this flight) before it returns, even when a loaded
+        # machine starts the threads slowly; the fixed timer this replaced raced them.
+        deadline = time.monotonic() + 10
+        for _ in range(40):
+            arrived.acquire(timeout=max(0.0, deadline - time.monotonic()))
+        time.sleep(0.5)
         return 42
 
-    threading.Timer(0.2, gate.set).start()
-    assert _pile_up(SingleFlight(), slow, 40) == [42] * 40
+    results: list[object] = [None] * 40
+
+    def call(i: int) -> None:
+        arrived.release()
+        results[i] = flight.do(slow)
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert results == [42] * 40
     assert len(calls) == 1
 
 

@@ -18,7 +18,7 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from sfdc.emulator import running_emulator
+from sfdc.emulator import EmulatorConfig, running_emulator
 from sfdc.errors import RequestError, SalesforceRefusal
 from sfdc.ops import check
 from sfdc.orgs.connections import Connections
@@ -395,19 +395,13 @@ def test_an_empty_connection_header_is_refused_not_taken_for_the_jwt_user(
 
 
 def test_reconnecting_in_another_org_is_refused_unless_replacing(
-    web: FlaskClient, org: Any, keypair: KeyPair, org_settings: Settings
+    org: Any, keypair: KeyPair, org_env: dict[str, str], live_clock: FakeClock
 ) -> None:
     """A leaked reconnect link cannot quietly point a name at another org."""
-    connect(web)
-    first_org = web.get("/connections/acme", headers=AUTH).json["org_id"]  # type: ignore[index]
-    sandbox = emulator_config(
-        keypair,
-        usernames=(PERSON,),
-        consumer_secret=CONSUMER_SECRET,
-        callback_urls=(CALLBACK,),
-        audience="https://test.salesforce.com",  # another org for the emulator
-    )
-    with running_emulator(sandbox) as other:
+    with running_emulator(_another_org(keypair)) as other:
+        web = _beside(other, org_env, live_clock)
+        connect(web)
+        first_org = web.get("/connections/acme", headers=AUTH).json["org_id"]  # type: ignore[index]
         link = web.post("/connections", json={"name": "acme", "login": other.url}, headers=AUTH)
         back = decide(link.json["connect_url"])  # type: ignore[index]
         refused = web.get(
@@ -480,7 +474,7 @@ def test_a_loopback_login_is_refused_when_the_service_is_not_local() -> None:
     with pytest.raises(RequestError):
         resolve_login("http://127.0.0.1:9999", "https://login.salesforce.com")
     local = "http://127.0.0.1:9999"
-    assert resolve_login("http://127.0.0.1:9999", "x", local=local) == local
+    assert resolve_login("http://127.0.0.1:9999", "x", local=(local,)) == local
 
 
 @pytest.mark.parametrize(
@@ -489,20 +483,31 @@ def test_a_loopback_login_is_refused_when_the_service_is_not_local() -> None:
 def test_a_local_service_takes_only_its_own_emulator_as_a_loopback_login(login: str) -> None:
     """Not any port on this machine (Redis's, say): only the login URL it runs against."""
     with pytest.raises(RequestError, match="not a Salesforce login host"):
-        resolve_login(login, "x", local="http://127.0.0.1:9999")
+        resolve_login(login, "x", local=("http://127.0.0.1:9999",))
 
 
-def test_a_link_issued_before_the_name_existed_cannot_move_it_later(
-    web: FlaskClient, keypair: KeyPair
-) -> None:
-    sandbox = emulator_config(
+def _another_org(keypair: KeyPair) -> EmulatorConfig:
+    """A second emulator: another org (its ids follow its audience) at another port."""
+    return emulator_config(
         keypair,
         usernames=(PERSON,),
         consumer_secret=CONSUMER_SECRET,
         callback_urls=(CALLBACK,),
         audience="https://test.salesforce.com",
     )
-    with running_emulator(sandbox) as other:
+
+
+def _beside(other: Any, org_env: dict[str, str], live_clock: FakeClock) -> FlaskClient:
+    """The service, allowed to send connect links to the ``other`` local emulator too."""
+    settings = load_settings({**org_env, "SFDC_LOCAL_LOGIN_URLS": other.url})
+    return new_instance(settings, live_clock).test_client()
+
+
+def test_a_link_issued_before_the_name_existed_cannot_move_it_later(
+    keypair: KeyPair, org_env: dict[str, str], live_clock: FakeClock
+) -> None:
+    with running_emulator(_another_org(keypair)) as other:
+        web = _beside(other, org_env, live_clock)
         early = web.post("/connections", json={"name": "acme", "login": other.url}, headers=AUTH)
         connect(web)  # meanwhile, acme is connected in the first org
         back = decide(early.json["connect_url"])  # type: ignore[index]
