@@ -133,3 +133,28 @@ def test_callback_url_must_be_https(seed_env: dict[str, str], url: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(enabled(seed_env, SFDC_CALLBACK_URL=url))
     assert "SFDC_CALLBACK_URL" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "urls", ["https://127.0.0.1:8082", "http://db.internal:8082", "http://127.0.0.1:8082/path"]
+)
+def test_local_login_urls_must_be_loopback_emulators(seed_env: dict[str, str], urls: str) -> None:
+    with pytest.raises(ConfigError, match="SFDC_LOCAL_LOGIN_URLS"):
+        load_settings(enabled(seed_env, SFDC_LOCAL_LOGIN_URLS=urls))
+
+
+def test_local_login_urls_count_only_beside_a_local_emulator(seed_env: dict[str, str]) -> None:
+    local = load_settings(
+        enabled(
+            seed_env,
+            SFDC_LOGIN_URL="http://127.0.0.1:8081",
+            SFDC_LOCAL_LOGIN_URLS="http://127.0.0.1:8082/, http://localhost:8083",
+        )
+    )
+    assert local.loopback_logins == (
+        "http://127.0.0.1:8081",
+        "http://127.0.0.1:8082",
+        "http://localhost:8083",
+    )
+    deployed = load_settings(enabled(seed_env, SFDC_LOCAL_LOGIN_URLS="http://127.0.0.1:8082"))
+    assert deployed.loopback_logins == ()
