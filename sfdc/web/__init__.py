@@ -34,6 +34,7 @@ from sfdc.web import (
     tokens,
 )
 from sfdc.web.extension import CONNECTIONS_KEY, KEY
+from sfdc.web.request_body import BodyDeadline
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,8 @@ def create_app(
     app.url_map.converters["anypath"] = proxy.AnyPath
     # Proxied bodies are buffered once so a re-authenticated request can be replayed.
     app.config["MAX_CONTENT_LENGTH"] = MAX_PROXIED_BODY
+    # A body that trickles or stops short ends in 408/400 instead of holding a worker.
+    app.wsgi_app = BodyDeadline(app.wsgi_app)  # type: ignore[method-assign]
     for blueprint in (
         connection_test.bp,
         connections.bp,

@@ -34,6 +34,8 @@ def _sfdc_error(exc: SfdcError) -> tuple[Response, int]:
 
 
 _HINTS = {
+    408: "Send the body as one stream without pauses; the service drops an upload that falls "
+    "behind instead of holding a worker for it. Retry the request.",
     413: "Proxied request bodies are limited to 64 MiB; for larger files use Salesforce's "
     "Bulk API or multipart uploads in smaller parts.",
 }
@@ -49,7 +51,7 @@ def _http_error(exc: HTTPException) -> tuple[Response, int]:
             "hint": _HINTS.get(
                 status, "See the README's endpoint table for what this service serves."
             ),
-            "retryable": False,
+            "retryable": status == 408,  # a body that came too slowly may come in time next
         },
         exc.get_headers(),  # e.g. Allow on a 405
     )
