@@ -12,10 +12,10 @@ idea: after ``grace`` seconds the body must keep arriving at ``min_rate``
 bytes a second on average. A client that falls behind has the read side of
 its connection shut by a ``Watchdog``; the blocked read returns at once, and
 the caller gets 408 ``request_timeout``. A body that ends before its
-``Content-Length`` is a 400; neither ever reaches a view as data. The rule
-needs no cooperation from the worker class: it works under gevent and
-threads alike. Requests served without a socket (Flask's test client) are
-left alone.
+``Content-Length`` is a 400, and so is one the server cannot parse (a bad
+chunk); none ever reaches a view as data. The rule needs no cooperation
+from the worker class: it works under gevent and threads alike. Requests
+served without a socket (Flask's test client) are left alone.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.exceptions import ClientDisconnected, RequestTimeout
+from werkzeug.exceptions import BadRequest, ClientDisconnected, RequestTimeout
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -145,6 +145,9 @@ class _DeadlineInput(io.RawIOBase):
             cut_off = not data and self._left != 0
         except OSError:  # gunicorn's NoMoreData: a chunked body ended early
             data, cut_off = b"", True
+        except Exception as exc:  # gunicorn's parse errors, e.g. a chunk size that is not hex
+            self._finish()
+            raise BadRequest(f"The request body is malformed ({type(exc).__name__}).") from exc
         if self._watch.expired:
             self._finish()
             raise RequestTimeout(
