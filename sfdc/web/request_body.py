@@ -57,10 +57,11 @@ class _Watch:
 class Watchdog:
     """Shuts the read side of connections whose body deadline has passed.
 
-    One thread per process, started on first use (gunicorn forks workers after
-    ``--preload``, and threads do not cross a fork); under gevent it is a
-    greenlet. Shutting down the read side wakes a read blocked on that socket
-    with end-of-file, while the answer can still be written.
+    A thread (under gevent, a greenlet) runs while some body is being read and
+    stops when none is; it is started again in each process, since threads do
+    not cross gunicorn's fork. Shutting down the read side wakes a read
+    blocked on that socket with end-of-file, while the answer can still be
+    written.
     """
 
     def __init__(self, clock: Callable[[], float] = time.monotonic, tick: float = WATCHDOG_TICK):
@@ -68,14 +69,14 @@ class Watchdog:
         self._tick = tick
         self._lock = threading.Lock()
         self._watched: set[_Watch] = set()
-        self._pid = 0
+        self._running_in = 0  # the pid whose thread runs, 0 for none
 
     def watch(self, sock: socket.socket, deadline: float) -> _Watch:
         watch = _Watch(sock, deadline)
         with self._lock:
             self._watched.add(watch)
-            if self._pid != os.getpid():
-                self._pid = os.getpid()
+            if self._running_in != os.getpid():
+                self._running_in = os.getpid()
                 threading.Thread(target=self._run, name="sfdc-body-watchdog", daemon=True).start()
         return watch
 
@@ -87,6 +88,10 @@ class Watchdog:
         while True:
             time.sleep(self._tick)
             self.expire()
+            with self._lock:
+                if not self._watched:
+                    self._running_in = 0
+                    return
 
     def expire(self) -> None:
         """Cut off every watched connection past its deadline (the thread's one job)."""

@@ -123,3 +123,5 @@ def test_an_unread_body_is_not_watched_after_the_answer(
     server.setblocking(False)
     with pytest.raises(BlockingIOError):
         server.recv(1)  # still open for reading: the next request on it would be read
+    watchdogs = [t for t in threading.enumerate() if t.name == "sfdc-body-watchdog"]
+    assert watchdogs == [], "with no body being read, the watchdog has stopped"
