@@ -1,10 +1,24 @@
-"""gunicorn hooks (gunicorn reads this file from the app directory by itself).
+"""gunicorn's configuration (gunicorn reads this file from the app directory by itself).
+
+Workers are gevent's: each connection costs a greenlet, not a thread, so
+clients that send slowly, or calls to Salesforce that take 25 s, leave the
+other connections served (README, "Slow clients"). gevent must patch the
+standard library before anything imports socket, ssl or threading: with
+``--preload`` the master imports the app before it forks, and gunicorn's
+worker would patch only after that, too late (psycopg picks its blocking C
+wait at import, locks made at start-up stay real ones, ssl patched late is
+unsafe). This file is the first code gunicorn runs, so the patch comes first,
+and the worker class is set here, beside it, so that the two cannot disagree.
 
 Prometheus metrics from several workers are summed through files in
 PROMETHEUS_MULTIPROC_DIR. prometheus-client picks file-backed values only if
 that variable is set when it is first imported, so it is set here, before any
 import of it, and before the preloaded app is imported.
 """
+
+from gevent import monkey
+
+monkey.patch_all()
 
 import os
 import shutil
@@ -44,6 +58,31 @@ class JsonLogger(Logger):  # type: ignore[misc]
 
 
 logger_class = JsonLogger
+
+worker_class = "gevent"
+# Connections one worker serves at once; past that it stops accepting until
+# one closes. gorouter opens at most 500 to an instance (router.backends.max_conns).
+worker_connections = 1000
+# Seconds an idle kept-alive connection stays open and, under gevent, all the
+# time a connection has to send a request's line and headers: a client that
+# sends its headers a byte at a time is dropped after this (gunicorn's default).
+keepalive = 2
+# Request size limits. gunicorn refuses a request over them itself, with its
+# own HTML page, not the service's JSON (README, "Endpoints"). Salesforce takes
+# a URI and headers of up to 16,384 bytes; 8190 is the longest request line
+# gunicorn allows, so SOQL queries up to about 8 KB pass (its default cut at 4 KB).
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+
+
+def on_starting(server):  # type: ignore[no-untyped-def]  # gunicorn's hook signature
+    # The patch above is right only for gevent's workers: refuse `-k gthread` and the like.
+    if not server.cfg.worker_class_str.startswith("gevent"):
+        raise RuntimeError(
+            f"gunicorn.conf.py patches for gevent; worker class "
+            f"{server.cfg.worker_class_str!r} would run patched. Remove -k/--worker-class."
+        )
 
 
 def when_ready(server):  # type: ignore[no-untyped-def]  # gunicorn's hook signature

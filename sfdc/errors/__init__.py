@@ -21,6 +21,7 @@ kind of error is a new class here, with a row in the README's error table
     │   ├── NotFound                  not_found                  404
     │   ├── UnknownConnection         unknown_connection         404
     │   ├── MethodNotAllowed          method_not_allowed         405
+    │   ├── RequestTimeout            request_timeout            408
     │   ├── ConnectionConflict        connection_conflict        409
     │   ├── OrgMismatch               org_mismatch               409
     │   ├── PayloadTooLarge           request_entity_too_large   413
@@ -63,6 +64,7 @@ from sfdc.errors.caller import (
     NotFound,
     OrgMismatch,
     PayloadTooLarge,
+    RequestTimeout,
     StateExpired,
     StateUnreadable,
     StateUsed,
@@ -107,6 +109,7 @@ __all__ = [
     "PayloadTooLarge",
     "RefreshInProgress",
     "RequestError",
+    "RequestTimeout",
     "SalesforceRefusal",
     "SalesforceTimeout",
     "SalesforceUnavailable",

@@ -104,6 +104,18 @@ class OrgMismatch(RequestError):
         )
 
 
+class RequestTimeout(RequestError):
+    """A request body that fell behind the minimum rate; it was dropped, not forwarded."""
+
+    code = "request_timeout"
+    status = 408
+    retryable = True  # a body that came too slowly may come in time next
+    hint = (
+        "Send the body as one stream without pauses; the service drops an upload that falls "
+        "behind instead of holding a worker for it. Retry the request."
+    )
+
+
 class PayloadTooLarge(RequestError):
     """A request body over the limit, refused before it is buffered."""
 

@@ -26,7 +26,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -88,6 +88,10 @@ class ConnectionStore:
     def __init__(self, binding: DatabaseBinding) -> None:
         self.binding = binding
         self._lock = threading.Lock()
+        # SQLite has one writer at a time and waits for its lock in C, which would freeze
+        # a gevent worker (gunicorn.conf.py) whose holder is a greenlet mid-refresh: this
+        # process's writers queue here instead, where waiting yields.
+        self._sqlite_writer = threading.RLock()
         self._engine: Engine | None = None
         self._pid = 0
         self._readers: sessionmaker[Session] | None = None
@@ -166,8 +170,9 @@ class ConnectionStore:
     def session(self, *, write: bool = False) -> Iterator[Session]:
         """One transaction: committed on success, rolled back on any error."""
         _engine, readers, writers = self._factories()
+        queue = self._sqlite_writer if write and self.binding.is_sqlite else nullcontext()
         try:
-            with (writers if write else readers).begin() as session:
+            with queue, (writers if write else readers).begin() as session:
                 yield session
         except IntegrityError:
             raise ConnectionConflict(

@@ -60,7 +60,8 @@ def new_session() -> requests.Session:
     return session
 
 
-# Connections kept per Salesforce host: one per gunicorn thread.
+# Idle connections kept per Salesforce host. A gevent worker may have more calls in
+# flight at once; urllib3 opens more for them and closes those after use.
 PROXY_POOL_SIZE = 32
 
 

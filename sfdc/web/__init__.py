@@ -36,6 +36,7 @@ from sfdc.web import (
     tokens,
 )
 from sfdc.web.extension import CONNECTIONS_KEY, KEY
+from sfdc.web.request_body import BodyDeadline
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,8 @@ def create_app(
     # Proxied bodies are buffered once so a re-authenticated request can be replayed.
     app.config["MAX_CONTENT_LENGTH"] = MAX_PROXIED_BODY
     routes(app)
+    # A body that trickles or stops short ends in 408/400 instead of holding a worker.
+    app.wsgi_app = BodyDeadline(app.wsgi_app)  # type: ignore[method-assign]
     app.before_request(_start_request)
     app.after_request(_no_store)
     app.after_request(_echo_request_id)

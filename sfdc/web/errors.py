@@ -19,6 +19,7 @@ from sfdc.errors import (
     NotFound,
     PayloadTooLarge,
     RequestError,
+    RequestTimeout,
     SfdcError,
 )
 
@@ -27,7 +28,8 @@ log = logging.getLogger(__name__)
 # What werkzeug raises before a view runs, by status. Another status from werkzeug
 # would mean a path of Flask's this service does not know it takes: a bug, a 500.
 _HTTP: dict[int, type[RequestError]] = {
-    kind.status: kind for kind in (BadRequest, NotFound, MethodNotAllowed, PayloadTooLarge)
+    kind.status: kind
+    for kind in (BadRequest, NotFound, MethodNotAllowed, RequestTimeout, PayloadTooLarge)
 }
 # What a 401 carries (RFC 6750 section 3): the scheme the API key is sent with.
 CHALLENGE = 'Bearer realm="sfdc-token-service"'

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,6 +20,7 @@ from sfdc.errors import ConfigError, ConnectionConflict, InvalidRequest, OrgMism
 from sfdc.orgs.schema import Base, ConnectionRow, ConsentRequestRow
 from sfdc.orgs.store import MIGRATIONS, ConnectionStore
 from sfdc.settings.database import find_database
+from tests.deploy import ROOT
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -344,3 +348,61 @@ def test_a_value_postgresql_cannot_hold_is_the_request_s_fault_not_an_outage(
         store.replace(row, other_org=False)
     assert refused.value.status == 400
     assert store.get("acme") is None
+
+
+_GEVENT_WRITERS = """
+from gevent import monkey
+
+monkey.patch_all()  # as gunicorn.conf.py does, before anything else
+import json
+import sys
+
+import gevent
+
+from sfdc.orgs.store import ConnectionStore
+from sfdc.settings.database import find_database
+from tests.orgs.test_store import a_connection
+
+store = ConnectionStore(find_database({"DATABASE_URL": sys.argv[1]}, service_name=None))
+store.migrate()
+store.replace(a_connection("acme"), other_org=False)
+store.replace(a_connection("other"), other_org=False)
+order = []
+holding = gevent.event.Event()
+
+
+def refresh():
+    with store.locked("acme"):
+        order.append("refresh in")
+        holding.set()
+        gevent.sleep(1)  # the refresh grant in flight: this greenlet yields
+        order.append("refresh out")
+
+
+def other_write():
+    holding.wait()
+    with store.locked("other"):
+        order.append("other write")
+
+
+gevent.joinall([gevent.spawn(refresh), gevent.spawn(other_write)])
+print(json.dumps(order))
+"""
+
+
+def test_under_gevent_a_second_sqlite_writer_waits_without_freezing_the_worker(
+    sqlite_url: str,
+) -> None:
+    # SQLite's own wait for its write lock would hold the worker's one thread in C, so
+    # the refresh holding the lock could never finish: the worker froze for the 60 s
+    # busy timeout. Run as gunicorn's gevent workers run, in a patched process.
+    result = subprocess.run(
+        [sys.executable, "-c", _GEVENT_WRITERS, sqlite_url],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == ["refresh in", "refresh out", "other write"]
