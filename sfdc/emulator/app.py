@@ -12,7 +12,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from . import admin, authorize, identity, rest, token_endpoint, token_management
 from .config import EmulatorConfig
-from .context import EXTENSION_KEY, EmulatorContext
+from .context import EXTENSION_KEY, EmulatorContext, current
+from .credential_log import CREDENTIAL_HEADERS, CREDENTIAL_PARAMETER
 from .responses import not_found, rest_error
 from .state import EmulatorState
 
@@ -31,11 +32,25 @@ def _rest_http_error(error: HTTPException) -> Response | HTTPException:
     return error
 
 
+def _note_credentials() -> None:
+    """Log every credential presented that the emulator never issued (see credential_log)."""
+    if request.path.startswith("/_emulator/"):
+        return
+    presented = [
+        (name, request.headers[name]) for name in CREDENTIAL_HEADERS if name in request.headers
+    ]
+    presented += [
+        (CREDENTIAL_PARAMETER, value) for value in request.values.getlist(CREDENTIAL_PARAMETER)
+    ]
+    current().state.credentials.check(presented, request.path)
+
+
 def create_emulator_app(config: EmulatorConfig, state: EmulatorState | None = None) -> Flask:
     """A Flask app emulating one org for `config`; pass `state` to inspect it from a test."""
     app = Flask(__name__)
     app.extensions[EXTENSION_KEY] = EmulatorContext(config, state or EmulatorState())
     for module in (authorize, token_endpoint, token_management, identity, rest, admin):
         app.register_blueprint(module.blueprint)
+    app.before_request(_note_credentials)
     app.register_error_handler(HTTPException, _rest_http_error)
     return app
