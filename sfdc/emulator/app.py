@@ -10,10 +10,21 @@ from __future__ import annotations
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from . import admin, authorize, identity, rest, token_endpoint, token_management
+from . import (
+    admin,
+    authorize,
+    describe,
+    identity,
+    query,
+    rest,
+    sobject_rows,
+    token_endpoint,
+    token_management,
+)
 from .config import EmulatorConfig
 from .context import EXTENSION_KEY, EmulatorContext, current
 from .credential_log import CREDENTIAL_HEADERS, CREDENTIAL_PARAMETER
+from .org_data import org_rows
 from .responses import not_found, rest_error
 from .state import EmulatorState
 
@@ -48,8 +59,11 @@ def _note_credentials() -> None:
 def create_emulator_app(config: EmulatorConfig, state: EmulatorState | None = None) -> Flask:
     """A Flask app emulating one org for `config`; pass `state` to inspect it from a test."""
     app = Flask(__name__)
-    app.extensions[EXTENSION_KEY] = EmulatorContext(config, state or EmulatorState())
-    for module in (authorize, token_endpoint, token_management, identity, rest, admin):
+    state = state or EmulatorState()
+    state.records.install_org(org_rows(config))
+    app.extensions[EXTENSION_KEY] = EmulatorContext(config, state)
+    blueprints = (authorize, token_endpoint, token_management, identity, rest, describe)
+    for module in (*blueprints, sobject_rows, query, admin):
         app.register_blueprint(module.blueprint)
     app.before_request(_note_credentials)
     app.register_error_handler(HTTPException, _rest_http_error)

@@ -22,6 +22,7 @@ from typing import Protocol
 
 from .credential_log import CredentialLog
 from .failures import DEFAULT_HANG_SECONDS, DEFAULT_STATUS, FailureMode, InjectedFailure
+from .query_locators import QueryLocators
 from .records import RecordStore
 
 # Developer Edition's daily API request allocation; echoed in Sforce-Limit-Info.
@@ -98,6 +99,7 @@ class EmulatorState:
         self._counters: Counter[str] = Counter()
         self.records = RecordStore()
         self.credentials = CredentialLog()
+        self.query_locators = QueryLocators()
 
     # --- counters -------------------------------------------------------------------
 
@@ -323,6 +325,7 @@ class EmulatorState:
             self._counters.clear()
         self.records.reset()
         self.credentials.reset()
+        self.query_locators.reset()
 
     def shutdown(self) -> None:
         """Release anything waiting in a `hang` failure; the server is going away."""
