@@ -1,8 +1,8 @@
 """`create_emulator_app`: the Flask app that plays Salesforce.
 
 One app serves the login host (`/services/oauth2/*` including the browser's consent page
-at `/services/oauth2/authorize`, `/id/*`) and the org's instance
-(`/services/data/*`) at once, plus the `/_emulator/*` test knobs.
+at `/services/oauth2/authorize`, `/id/*`) and the org's instance at once: the REST API
+and Bulk API 2.0 (`/services/data/*`), plus the `/_emulator/*` test knobs.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from . import (
     admin,
     authorize,
+    bulk2_ingest,
+    bulk2_query,
     describe,
     identity,
     query,
@@ -63,7 +65,8 @@ def create_emulator_app(config: EmulatorConfig, state: EmulatorState | None = No
     state.records.install_org(org_rows(config))
     app.extensions[EXTENSION_KEY] = EmulatorContext(config, state)
     blueprints = (authorize, token_endpoint, token_management, identity, rest, describe)
-    for module in (*blueprints, sobject_rows, query, admin):
+    bulk = (bulk2_ingest, bulk2_query)
+    for module in (*blueprints, sobject_rows, query, *bulk, admin):
         app.register_blueprint(module.blueprint)
     app.before_request(_note_credentials)
     app.register_error_handler(HTTPException, _rest_http_error)

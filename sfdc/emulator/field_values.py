@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Response, request
@@ -30,6 +31,18 @@ _READ_ONLY_MESSAGE = (
     "Unable to create/update fields: {names}. Please check the security settings of this "
     "field and verify that it is read/write for your profile or permission set."
 )
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """Why a write was refused: Salesforce's status code, message and fields at fault."""
+
+    code: str
+    message: str
+    fields: list[str] | None = field(default=None)
+
+    def response(self) -> Response:
+        return rest_error(self.code, self.message, 400, self.fields)
 
 
 def is_record_id(value: str) -> bool:
@@ -48,7 +61,7 @@ def json_body() -> dict[str, Any] | Response:
     return body
 
 
-def _type_error(field: Field, value: Any) -> Response | None:
+def _type_error(field: Field, value: Any) -> FieldError | None:
     if value is None:
         return None
     kind = field.type
@@ -60,13 +73,13 @@ def _type_error(field: Field, value: Any) -> Response | None:
     )
     if wrong:
         message = f"{field.label}: value not of required type: {value}"
-        return rest_error("INVALID_TYPE_ON_FIELD_IN_RECORD", message, 400, [field.name])
+        return FieldError("INVALID_TYPE_ON_FIELD_IN_RECORD", message, [field.name])
     if kind in {"reference", "id"} and not is_record_id(value):
         message = f"{field.label}: id value of incorrect type: {value}"
-        return rest_error("MALFORMED_ID", message, 400, [field.name])
+        return FieldError("MALFORMED_ID", message, [field.name])
     if field.length and isinstance(value, str) and len(value) > field.length:
         message = f"{field.label}: data value too large: {value} (max length={field.length})"
-        return rest_error("STRING_TOO_LONG", message, 400, [field.name])
+        return FieldError("STRING_TOO_LONG", message, [field.name])
     return None
 
 
@@ -74,29 +87,27 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def checked_fields(
+def validate(
     sobject: SObjectType, body: dict[str, Any], *, creating: bool
-) -> dict[str, Any] | Response:
-    """`body` with canonical field names, or the error Salesforce would answer."""
+) -> dict[str, Any] | FieldError:
+    """`body` with canonical field names, or why Salesforce would refuse it."""
     given: dict[str, tuple[Field, Any]] = {}
     for name, value in body.items():
         if name == "attributes":
             continue
-        field = sobject.field(name)
-        if field is None:
+        found = sobject.field(name)
+        if found is None:
             message = f"No such column '{name}' on sobject of type {sobject.name}"
-            return rest_error("INVALID_FIELD", message, 400)
-        given[field.name] = (field, value)
+            return FieldError("INVALID_FIELD", message)
+        given[found.name] = (found, value)
     read_only = [
-        name
-        for name, (field, _) in given.items()
-        if not (field.createable if creating else field.updateable)
+        name for name, (f, _) in given.items() if not (f.createable if creating else f.updateable)
     ]
     if read_only:
         message = _READ_ONLY_MESSAGE.format(names=", ".join(read_only))
-        return rest_error("INVALID_FIELD_FOR_INSERT_UPDATE", message, 400, read_only)
-    for field, value in given.values():
-        error = _type_error(field, value)
+        return FieldError("INVALID_FIELD_FOR_INSERT_UPDATE", message, read_only)
+    for found, value in given.values():
+        error = _type_error(found, value)
         if error is not None:
             return error
     fields = {name: value for name, (_, value) in given.items()}
@@ -107,5 +118,13 @@ def checked_fields(
     ]
     if missing:
         message = f"Required fields are missing: [{', '.join(missing)}]"
-        return rest_error("REQUIRED_FIELD_MISSING", message, 400, missing)
+        return FieldError("REQUIRED_FIELD_MISSING", message, missing)
     return fields
+
+
+def checked_fields(
+    sobject: SObjectType, body: dict[str, Any], *, creating: bool
+) -> dict[str, Any] | Response:
+    """`validate`, with a refusal as the REST API's error response."""
+    fields = validate(sobject, body, creating=creating)
+    return fields.response() if isinstance(fields, FieldError) else fields

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from .bulk_jobs import BulkJobs
 from .credential_log import CredentialLog
 from .failures import DEFAULT_HANG_SECONDS, DEFAULT_STATUS, FailureMode, InjectedFailure
 from .query_locators import QueryLocators
@@ -100,6 +101,7 @@ class EmulatorState:
         self.records = RecordStore()
         self.credentials = CredentialLog()
         self.query_locators = QueryLocators()
+        self.bulk_jobs = BulkJobs()
 
     # --- counters -------------------------------------------------------------------
 
@@ -326,6 +328,7 @@ class EmulatorState:
         self.records.reset()
         self.credentials.reset()
         self.query_locators.reset()
+        self.bulk_jobs.reset()
 
     def shutdown(self) -> None:
         """Release anything waiting in a `hang` failure; the server is going away."""
