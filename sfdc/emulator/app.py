@@ -2,8 +2,8 @@
 
 One app serves the login host (`/services/oauth2/*` including the browser's consent page
 at `/services/oauth2/authorize`, `/id/*`) and the org's instance at once: the REST API
-and Bulk API 2.0 (`/services/data/*`) and Bulk API 1.0 (`/services/async/*`), plus the
-`/_emulator/*` test knobs.
+and Bulk API 2.0 (`/services/data/*`), Bulk API 1.0 (`/services/async/*`) and a canned
+Apex REST service (`/services/apexrest/*`), plus the `/_emulator/*` test knobs.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from . import (
     admin,
+    apex_rest,
     authorize,
     bulk1,
     bulk2_ingest,
@@ -68,7 +69,7 @@ def create_emulator_app(config: EmulatorConfig, state: EmulatorState | None = No
     app.extensions[EXTENSION_KEY] = EmulatorContext(config, state)
     blueprints = (authorize, token_endpoint, token_management, identity, rest, describe)
     bulk = (bulk2_ingest, bulk2_query, bulk1)
-    for module in (*blueprints, sobject_rows, query, *bulk, admin):
+    for module in (*blueprints, sobject_rows, query, *bulk, apex_rest, admin):
         app.register_blueprint(module.blueprint)
     app.before_request(_note_credentials)
     app.register_error_handler(HTTPException, _rest_http_error)
