@@ -31,13 +31,18 @@ from .context import EXTENSION_KEY, EmulatorContext, current
 from .credential_log import CREDENTIAL_HEADERS, CREDENTIAL_PARAMETER
 from .org_data import org_rows
 from .responses import not_found, rest_error
+from .rest_session import refusal_without_activity
 from .state import EmulatorState
 
 
 def _rest_http_error(error: HTTPException) -> Response | HTTPException:
-    """Unrouted paths and methods under the REST API get its JSON error shape."""
+    """Unrouted paths and methods under the REST API get its JSON error shape, after the
+    session check Salesforce makes first."""
     if not request.path.startswith("/services/data/"):
         return error
+    refused = refusal_without_activity()
+    if refused is not None:
+        return refused
     if isinstance(error, MethodNotAllowed):
         listed = set(error.valid_methods or ()) - {"HEAD", "OPTIONS"}
         allowed = ",".join(sorted(listed))

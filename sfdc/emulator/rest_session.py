@@ -47,6 +47,20 @@ def authenticate() -> Response | None:
     return None
 
 
+def refusal_without_activity() -> Response | None:
+    """The 401 a request without a live session gets, checked without counting as use
+    (for paths no endpoint serves: Salesforce checks the session before the path)."""
+    credential = presented_credential(allow_parameter=False)
+    if credential.kind == "malformed":
+        return rest_error("INVALID_AUTH_HEADER", "INVALID_HEADER_TYPE", 401)
+    emulator = current()
+    if credential.kind == "token" and emulator.state.find(
+        credential.token, emulator.config.clock()
+    ):
+        return None
+    return invalid_session()
+
+
 def report_usage(response: Response) -> Response:
     """An `after_request` hook: the `Sforce-Limit-Info` header on authenticated calls."""
     if "api_usage" in g:

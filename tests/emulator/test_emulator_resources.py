@@ -124,3 +124,20 @@ def test_limits_list_documented_keys_as_max_and_remaining(api: Api) -> None:
     for key in ("DailyApiRequests", "DailyBulkApiBatches", "DailyBulkV2QueryJobs", "SingleEmail"):
         assert set(body[key]) == {"Max", "Remaining"}
     assert body["DataStorageMB"] == {"Max": 5, "Remaining": 5}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"{V}/sobjects",
+        f"{V}/sobjects/Contact/describe",
+        f"{V}/query?q=SELECT+Id+FROM+User",
+        f"{V}/jobs/ingest",
+        "/services/apexrest/echo",
+    ],
+)
+def test_every_authenticated_api_reports_usage(api: Api, path: str) -> None:
+    first = api("GET", path).headers["Sforce-Limit-Info"]
+    second = api("GET", path).headers["Sforce-Limit-Info"]
+    assert first.endswith("/15000")
+    assert int(second.split("=")[1].split("/")[0]) == int(first.split("=")[1].split("/")[0]) + 1
