@@ -14,7 +14,9 @@ Emulates the REST API Developer Guide's "Query", "QueryAll", "Query More Results
 - bad SOQL is 400 `MALFORMED_QUERY`, an unknown object `INVALID_TYPE`, an unknown field
   `INVALID_FIELD`.
 
-The guide documents no `columns` parameter for this resource; it is ignored.
+`columns=true` is not in the guide, but Salesforce's own CLI (`sf data query`) sends it
+and reads `columnMetadata` (`columnName`, `joinColumns`, `aggregate`, ...) and
+`entityName` from the answer; the emulator answers that shape, without records.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from .query_locators import Cursor
 from .records import SObjectRecord
 from .responses import json_response, rest_error
 from .rest_session import api_version, authenticate, report_usage, version_root
+from .schema import SObjectType
 from .soql import SoqlError, parse
 from .soql_eval import QueryError, resolve, run
 
@@ -86,6 +89,52 @@ def _explain(soql: str) -> Response:
     return json_response({"plans": [plan]})
 
 
+_APEX_TYPES = {
+    "id": "Id",
+    "reference": "Id",
+    "boolean": "Boolean",
+    "int": "Integer",
+    "double": "Double",
+    "currency": "Decimal",
+    "datetime": "Datetime",
+    "date": "Date",
+}
+
+
+def _columns(sobject: SObjectType, fields: tuple[str, ...]) -> Response:
+    """The column metadata the Salesforce CLI asks for with `columns=true`."""
+    columns = []
+    for name in fields:
+        field = sobject.field(name)
+        assert field is not None  # resolved
+        numeric = field.type in {"int", "double", "currency"}
+        columns.append(
+            {
+                "aggregate": False,
+                "apexType": _APEX_TYPES.get(field.type, "String"),
+                "booleanType": field.type == "boolean",
+                "columnName": field.name,
+                "custom": field.custom,
+                "displayName": field.name,
+                "foreignKeyName": None,
+                "insertable": field.createable,
+                "joinColumns": [],
+                "numberType": numeric,
+                "textType": not numeric and field.type not in {"boolean", "date", "datetime"},
+                "updatable": field.updateable,
+            }
+        )
+    return json_response(
+        {
+            "columnMetadata": columns,
+            "entityName": sobject.name,
+            "groupBy": False,
+            "idSelected": "Id" in fields,
+            "keyPrefix": sobject.key_prefix,
+        }
+    )
+
+
 def _run(resource: str, include_deleted: bool) -> Response:
     if "explain" in request.args and "q" not in request.args:
         return _explain(request.args["explain"])
@@ -95,6 +144,8 @@ def _run(resource: str, include_deleted: bool) -> Response:
         return rest_error("MALFORMED_QUERY", str(error), 400)
     except QueryError as error:
         return rest_error(error.error_code, str(error), 400)
+    if request.args.get("columns", "").lower() == "true":
+        return _columns(sobject, query.fields)
     rows = current().state.records.all_of(sobject.name, include_deleted=include_deleted)
     selected = run(query, sobject, rows)
     if query.is_count:

@@ -204,3 +204,22 @@ def test_explain_returns_plans_without_running(api: Api, people: list[str]) -> N
     assert plan["sobjectCardinality"] == len(people)
     bad = api("GET", f"{V}/query", params={"explain": "SELECT FROM"})
     assert bad.json()[0]["errorCode"] == "MALFORMED_QUERY"
+
+
+def test_columns_true_describes_the_selected_columns_like_the_cli_expects(api: Api) -> None:
+    response = api(
+        "GET",
+        f"{V}/query",
+        params={"q": "SELECT Id, name, IsDeleted FROM Account", "columns": "true"},
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert "records" not in body
+    assert body["entityName"] == "Account"
+    columns = body["columnMetadata"]
+    assert [c["columnName"] for c in columns] == ["Id", "Name", "IsDeleted"]
+    assert all(c["joinColumns"] == [] and c["aggregate"] is False for c in columns)
+    assert columns[2]["booleanType"] is True
+    bad = api("GET", f"{V}/query", params={"q": "SELECT Nope FROM Account", "columns": "true"})
+    assert bad.json()[0]["errorCode"] == "INVALID_FIELD"
+
