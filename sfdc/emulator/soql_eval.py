@@ -1,7 +1,8 @@
 """Running a parsed SOQL query against the emulated org's rows.
 
 Semantics from the "SOQL and SOSL Reference": text comparisons (`=`, `!=`, `LIKE`, `IN`)
-ignore letter case; `LIKE` takes `%` (any run of characters) and `_` (one character);
+ignore letter case, except for IDs, which are case-sensitive and match in their 15- or
+18-character form; `LIKE` takes `%` (any run of characters) and `_` (one character);
 a comparison with `null` only matches through `=`/`!=`; ORDER BY sorts nulls first for
 ASC and last for DESC unless `NULLS FIRST|LAST` says otherwise; OFFSET is capped at 2,000
 (`NUMBER_OUTSIDE_VALID_RANGE`). Unknown objects are `INVALID_TYPE`, unknown fields
@@ -82,6 +83,14 @@ def _fold(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
+def _key(kind: str, value: Any) -> Any:
+    """What `=`/`IN` compare: IDs by their case-sensitive 15-character form (so a 15- and
+    an 18-character ID match), other text without letter case."""
+    if kind in {"id", "reference"} and isinstance(value, str) and len(value) in (15, 18):
+        return value[:15]
+    return _fold(value)
+
+
 def _like(pattern: str) -> re.Pattern[str]:
     parts = ("." if c == "_" else ".*" if c == "%" else re.escape(c) for c in pattern)
     return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
@@ -90,9 +99,10 @@ def _like(pattern: str) -> re.Pattern[str]:
 def _compare(comparison: Comparison, values: dict[str, Any], sobject: SObjectType) -> bool:
     field = sobject.field(comparison.field)
     actual = values.get(field.name) if field is not None else None
+    kind = field.type if field is not None else ""
     operator, wanted = comparison.operator, comparison.value
     if operator in {"IN", "NOT IN"}:
-        found = _fold(actual) in {_fold(v) for v in wanted}
+        found = _key(kind, actual) in {_key(kind, v) for v in wanted}
         return found if operator == "IN" else (actual is not None and not found)
     if operator == "LIKE":
         return (
@@ -101,9 +111,9 @@ def _compare(comparison: Comparison, values: dict[str, Any], sobject: SObjectTyp
             and bool(_like(wanted).fullmatch(actual))
         )
     if operator == "=":
-        return bool(_fold(actual) == _fold(wanted))
+        return bool(_key(kind, actual) == _key(kind, wanted))
     if operator == "!=":
-        return bool(_fold(actual) != _fold(wanted))
+        return bool(_key(kind, actual) != _key(kind, wanted))
     if actual is None or wanted is None or isinstance(actual, str) != isinstance(wanted, str):
         return False
     left, right = _fold(actual), _fold(wanted)

@@ -223,3 +223,12 @@ def test_columns_true_describes_the_selected_columns_like_the_cli_expects(api: A
     bad = api("GET", f"{V}/query", params={"q": "SELECT Nope FROM Account", "columns": "true"})
     assert bad.json()[0]["errorCode"] == "INVALID_FIELD"
 
+
+def test_ids_match_in_either_form_and_keep_their_case(api: Api, people: list[str]) -> None:
+    first = people[0]
+    for wanted in (first, first[:15]):
+        body = soql(api, f"SELECT LastName FROM Contact WHERE Id = '{wanted}'")  # noqa: S608
+        assert names(body) == ["Adams"]
+    swapped = first[:15].swapcase()
+    body = soql(api, f"SELECT LastName FROM Contact WHERE Id IN ('{swapped}')")  # noqa: S608
+    assert body["totalSize"] == 0
