@@ -22,6 +22,7 @@ from . import (
     identity,
     query,
     rest,
+    sobject_collections,
     sobject_rows,
     token_endpoint,
     token_management,
@@ -74,7 +75,8 @@ def create_emulator_app(config: EmulatorConfig, state: EmulatorState | None = No
     app.extensions[EXTENSION_KEY] = EmulatorContext(config, state)
     blueprints = (authorize, token_endpoint, token_management, identity, rest, describe)
     bulk = (bulk2_ingest, bulk2_query, bulk1)
-    for module in (*blueprints, sobject_rows, query, *bulk, apex_rest, admin):
+    records = (sobject_rows, sobject_collections, query)
+    for module in (*blueprints, *records, *bulk, apex_rest, admin):
         app.register_blueprint(module.blueprint)
     app.before_request(_note_credentials)
     app.register_error_handler(HTTPException, _rest_http_error)
