@@ -1,5 +1,7 @@
 """A local stand-in for Salesforce's OAuth 2.0 flows (JWT bearer, web server with PKCE,
-refresh token, revoke) and REST API.
+refresh token, revoke), identity URLs, the REST API (versions, describes, sObject rows,
+upsert, SOQL queries with paging, limits), Bulk API 2.0, Bulk API 1.0 and a canned Apex
+REST service.
 
 Salesforce cannot be reached from development and CI machines, so integration tests and
 `make run` talk to this emulator over real HTTP instead. It follows Salesforce's documented

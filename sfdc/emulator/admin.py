@@ -7,6 +7,9 @@
 - `POST /_emulator/refresh-tokens/revoke`: revoke every refresh token and the sessions
   issued under them, as an admin revoking the app's OAuth usage would; answers
   `{"revoked": N}` (refresh tokens).
+- `GET /_emulator/credentials-seen`: every `Authorization` / `X-SFDC-Session` header and
+  `oauth_token` parameter value presented that was not a token this emulator issued, as
+  `{"count": N, "credentials": [{"source", "value", "path"}]}` (see `credential_log`).
 - `POST /_emulator/reset`: back to a fresh emulator.
 
 Each mirrors a method of `EmulatorState`, for tests that drive the emulator from another
@@ -72,6 +75,12 @@ def fail() -> Response:
 @blueprint.post("/refresh-tokens/revoke")
 def revoke_refresh_tokens() -> Response:
     return json_response({"revoked": current().state.revoke_refresh_tokens()})
+
+
+@blueprint.get("/credentials-seen")
+def credentials_seen() -> Response:
+    seen = current().state.credentials.unknown()
+    return json_response({"count": len(seen), "credentials": [c.as_json() for c in seen]})
 
 
 @blueprint.post("/reset")

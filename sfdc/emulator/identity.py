@@ -10,7 +10,6 @@ them; the ones used here (`Missing_OAuth_Token`, `Wrong_Org`, `Bad_Id`, `No_Acce
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -18,6 +17,7 @@ from flask import Blueprint, Response, request
 from .api_versions import resolve_version
 from .context import base_url, current, presented_credential
 from .ids import same_id, user_id
+from .org_data import names_of
 from .responses import json_response, plain_text
 from .state import IssuedToken
 
@@ -38,13 +38,6 @@ def _session(*, allow_parameter: bool) -> IssuedToken | Response:
         timeout = emulator.config.session_timeout
         session = emulator.state.use(credential.token, emulator.config.clock(), timeout)
     return plain_text("Bad_OAuth_Token", 403) if session is None else session
-
-
-def _names(username: str) -> tuple[str, str]:
-    words = [word.capitalize() for word in re.split(r"[._+-]+", username.split("@")[0]) if word]
-    if not words:
-        return "", username
-    return (" ".join(words[:-1]), words[-1])
 
 
 def _urls(base: str, org_id: str, uid: str, version: str) -> dict[str, str]:
@@ -120,7 +113,7 @@ def identity(org_id: str, path_user_id: str) -> Response:
             return plain_text("Invalid_Version", 406)
         version = resolved
     base, uid = base_url(), user_id(emulator.config, username)
-    first, last = _names(username)
+    first, last = names_of(username)
     body = _common(base, session, username, uid)
     body["urls"] = _urls(base, session.organization_id, uid, version)
     return json_response(
@@ -154,7 +147,7 @@ def userinfo() -> Response:
     if isinstance(session, Response):
         return session
     base = base_url()
-    first, last = _names(session.username)
+    first, last = names_of(session.username)
     return json_response(
         {
             "sub": session.identity_url,

@@ -37,9 +37,15 @@ def plain_text(text: str, status: int) -> Response:
     return Response(text, status, content_type="text/plain;charset=UTF-8")
 
 
-def rest_error(error_code: str, message: str, status: int) -> Response:
-    """A REST data API error: one-element JSON array."""
-    return json_response([{"message": message, "errorCode": error_code}], status)
+def rest_error(
+    error_code: str, message: str, status: int, fields: list[str] | None = None
+) -> Response:
+    """A REST data API error: one-element JSON array; `fields` names the fields at fault
+    for field-level errors (REQUIRED_FIELD_MISSING, MALFORMED_ID, ...)."""
+    error: dict[str, Any] = {"message": message, "errorCode": error_code}
+    if fields is not None:
+        error["fields"] = fields
+    return json_response([error], status)
 
 
 def invalid_session() -> Response:

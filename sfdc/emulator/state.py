@@ -20,7 +20,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from .bulk_jobs import BulkJobs
+from .credential_log import CredentialLog
 from .failures import DEFAULT_HANG_SECONDS, DEFAULT_STATUS, FailureMode, InjectedFailure
+from .query_locators import QueryLocators
 from .records import RecordStore
 
 # Developer Edition's daily API request allocation; echoed in Sforce-Limit-Info.
@@ -83,7 +86,8 @@ class EmulatorState:
     Counters: `token_requests` (every call to the token endpoint, failed or not),
     `tokens_issued`, `grant_errors` (4xx answers from the token endpoint), `revocations`,
     `api_usage` (authenticated REST calls), `codes_issued` (approvals on the consent page),
-    `refresh_grants` (successful refresh-token grants). Records live in `records`.
+    `refresh_grants` (successful refresh-token grants). Records live in `records`;
+    credentials presented that the emulator never issued, in `credentials`.
     """
 
     def __init__(self) -> None:
@@ -95,6 +99,9 @@ class EmulatorState:
         self._failures: deque[InjectedFailure] = deque()
         self._counters: Counter[str] = Counter()
         self.records = RecordStore()
+        self.credentials = CredentialLog()
+        self.query_locators = QueryLocators()
+        self.bulk_jobs = BulkJobs()
 
     # --- counters -------------------------------------------------------------------
 
@@ -171,6 +178,7 @@ class EmulatorState:
 
     def issue(self, token: IssuedToken, refresh: RefreshGrant | None = None) -> None:
         """Start a session, and with `refresh` also remember its refresh token."""
+        self.credentials.remember_issued(token.access_token)
         with self._lock:
             self._tokens[token.access_token] = token
             self._counters["tokens_issued"] += 1
@@ -305,11 +313,12 @@ class EmulatorState:
                 "active_tokens": live,
                 "refresh_tokens_active": len(self._refresh_tokens),
                 "pending_failures": len(self._failures),
+                "unknown_credentials_seen": self.credentials.unknown_count,
             }
 
     def reset(self) -> None:
         """Back to a fresh emulator: no sessions, codes, refresh tokens, counters, failures
-        or created records."""
+        or created records, and no memory of unknown credentials."""
         with self._lock:
             self._tokens.clear()
             self._codes.clear()
@@ -317,6 +326,9 @@ class EmulatorState:
             self._failures.clear()
             self._counters.clear()
         self.records.reset()
+        self.credentials.reset()
+        self.query_locators.reset()
+        self.bulk_jobs.reset()
 
     def shutdown(self) -> None:
         """Release anything waiting in a `hang` failure; the server is going away."""

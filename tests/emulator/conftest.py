@@ -22,6 +22,7 @@ from tests.emulator.emulator_support import (
     LOGIN,
     START,
     FakeClock,
+    bearer,
     make_certificate_pem,
     post_token,
 )
@@ -134,3 +135,17 @@ def get_token(
         return body
 
     return get
+
+
+@pytest.fixture
+def api(
+    http: requests.Session, emulator: RunningEmulator, get_token: Callable[..., dict[str, Any]]
+) -> Callable[..., requests.Response]:
+    """Call the emulator with a fresh access token: `api(method, path, **requests_kwargs)`."""
+    token = get_token()["access_token"]
+
+    def call(method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {**bearer(token), **kwargs.pop("headers", {})}
+        return http.request(method, f"{emulator.url}{path}", headers=headers, timeout=10, **kwargs)
+
+    return call

@@ -179,6 +179,7 @@ def test_reset_forgets_tokens_counters_failures_and_records(
         "active_tokens": 0,
         "refresh_tokens_active": 0,
         "pending_failures": 0,
+        "unknown_credentials_seen": 0,
     }
     assert emulator.state.records.get("Account", created["id"]) is None
     assert emulator.state.records.all_of("Account")

@@ -9,24 +9,9 @@ import pytest
 import requests
 
 from sfdc.emulator import RunningEmulator
-from tests.emulator.emulator_support import bearer
 
 V = "/services/data/v62.0"
 INVALID_SESSION = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
-
-
-@pytest.fixture
-def api(
-    http: requests.Session, emulator: RunningEmulator, get_token: Callable[..., dict[str, Any]]
-) -> Callable[..., requests.Response]:
-    """Call the REST API with a fresh access token."""
-    token = get_token()["access_token"]
-
-    def call(method: str, path: str, **kwargs: Any) -> requests.Response:
-        headers = {**bearer(token), **kwargs.pop("headers", {})}
-        return http.request(method, f"{emulator.url}{path}", headers=headers, timeout=10, **kwargs)
-
-    return call
 
 
 Api = Callable[..., requests.Response]
