@@ -142,3 +142,52 @@ def test_a_malformed_chunked_body_is_a_400_in_the_contract_shape(server: int) ->
     )
     assert (answered, kind) == (400, "application/json"), body
     assert b'"error":"bad_request"' in body.replace(b" ", b"")
+
+
+def test_a_chunked_body_over_the_limit_is_413_and_never_forwarded(server: int) -> None:
+    """With Content-Length a large body is refused up front; chunked, the service finds
+    out only while reading. It must still answer 413, not forward the first 64 MiB as if
+    they were the whole body (Salesforce would answer 201 for a cut record)."""
+    chunk = b"x" * (1 << 20)
+    frame = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
+    with socket.create_connection(("127.0.0.1", server), timeout=30) as sock:
+        sock.sendall(
+            b"POST /api/data/v60.0/sobjects/Account HTTP/1.1\r\nHost: x\r\n"
+            + f"Authorization: Bearer {API_KEY}\r\n".encode()
+            + b"Content-Type: application/json\r\n"
+            + b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        )
+        try:
+            for _ in range(65):  # 65 MiB, one more than the limit
+                sock.sendall(frame)
+            sock.sendall(b"0\r\n\r\n")
+        except OSError:
+            pass  # the server answered and closed before the end: what we hope for
+        answer = b""
+        try:
+            while part := sock.recv(65536):
+                answer += part
+        except OSError:
+            pass
+    status_line = answer.split(b"\r\n", 1)[0]
+    assert status_line.split()[1:2] == [b"413"], answer[:300]
+    assert b'"error":"request_entity_too_large"' in answer.replace(b" ", b"")
+
+
+def test_a_chunked_body_within_the_limit_is_forwarded_whole(server: int) -> None:
+    record = b'{"Name": "Chunked Communications"}'
+    answered, _kind, body = _raw(
+        server,
+        b"POST /api/data/v60.0/sobjects/Account HTTP/1.1\r\nHost: x\r\n"
+        + f"Authorization: Bearer {API_KEY}\r\n".encode()
+        + b"Content-Type: application/json\r\n"
+        + b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        + b"%x\r\n" % 10
+        + record[:10]
+        + b"\r\n"
+        + b"%x\r\n" % (len(record) - 10)
+        + record[10:]
+        + b"\r\n0\r\n\r\n",
+    )
+    assert answered == 201, body
+    assert b'"success":true' in body.replace(b" ", b"")

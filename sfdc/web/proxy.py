@@ -16,10 +16,10 @@ import zlib
 from collections.abc import Iterator
 
 import urllib3
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from werkzeug.routing import PathConverter
 
-from sfdc.errors import InvalidPath
+from sfdc.errors import InvalidPath, PayloadTooLarge
 from sfdc.salesforce.paths import METHODS, check_path, request_headers, response_headers, target_url
 from sfdc.salesforce.pools import USER_AGENT
 from sfdc.salesforce.refusals import is_session_rejection
@@ -103,6 +103,26 @@ def _finish(upstream: urllib3.BaseHTTPResponse) -> None:
         upstream.close()
 
 
+def _body() -> bytes | None:
+    """The whole request body, or 413. With ``Content-Length`` Flask refuses one over the
+    limit before reading it; a chunked body's size shows only while it is read, and Flask
+    would hand over its first ``MAX_CONTENT_LENGTH`` bytes as if they were all of it."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None:
+        return request.get_data() or None
+    stream, parts, size = request.environ["wsgi.input"], [], 0
+    while size <= limit and (part := stream.read(min(1 << 20, limit + 1 - size))):
+        parts.append(part)  # a stream may return less than asked: read to its end
+        size += len(part)
+    body = b"".join(parts)
+    if size > limit:
+        raise PayloadTooLarge(
+            f"The chunked request body is over the {limit // (1 << 20)} MiB limit; nothing "
+            "was sent to Salesforce."
+        )
+    return body or None
+
+
 @bp.route("/api/<anypath:path>", methods=METHODS, provide_automatic_options=False)
 @documented(
     None,
@@ -124,7 +144,7 @@ def forward(path: str) -> Response:
     service = token_source()
     raw_path, raw_query = _raw_target()
     check_path(path)  # as the server decoded it, too
-    body = request.get_data() or None  # before any exchange: a 413 costs no login
+    body = _body()  # before any exchange: a 413 costs no login
     exchange = service.current()
     url = target_url(
         exchange.token.instance_url,

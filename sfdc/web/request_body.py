@@ -147,7 +147,9 @@ class _DeadlineInput(io.RawIOBase):
         want = size if self._left is None else min(size, self._left)
         try:
             data = self._stream.read(want)
-            cut_off = not data and self._left != 0
+            # An empty read ends a chunked body normally (after its last chunk); one that
+            # announced a length is cut off if it ends before it.
+            cut_off = not data and self._left is not None and self._left != 0
         except OSError:  # gunicorn's NoMoreData: a chunked body ended early
             data, cut_off = b"", True
         except Exception as exc:  # gunicorn's parse errors, e.g. a chunk size that is not hex
