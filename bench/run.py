@@ -21,6 +21,8 @@ compares two things measured side by side, interleaved, in the same run.
    headers, 100 sending a keyed body, a byte a second) vs the same load
    without them: p99 as a ratio, and the share answered within CF's 1 s
    health-check timeout (target 100%).
+9. Refresh tokens lost across the crash trials of tests/orgs/test_crash_safety.py
+   (rotation on; database stopped, workers killed at each step; target 0).
 
 Each scenario is a module of this package; this file only runs them in order.
 """
@@ -36,6 +38,7 @@ sys.path[0] = str(ROOT)  # the project, not bench/, so that `bench` is a package
 
 from bench.cache import bench_root_vs_healthz, bench_shared_cache  # noqa: E402
 from bench.connected_org import bench_connected_org  # noqa: E402
+from bench.crash import bench_crash_trials  # noqa: E402
 from bench.outage import bench_redis_outage  # noqa: E402
 from bench.proxy import bench_proxy  # noqa: E402
 from bench.signing import bench_signing  # noqa: E402
@@ -51,3 +54,4 @@ if __name__ == "__main__":
     bench_proxy(keys)
     bench_connected_org(keys)
     bench_slow_clients(keys)
+    bench_crash_trials()
