@@ -38,7 +38,9 @@ def third_party_imports(source: str) -> set[str]:
             found.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
             found.add(node.module.split(".")[0])
-    return {name for name in found if name != "sfdc" and name not in sys.stdlib_module_names}
+    # _typeshed is the standard library's typing stubs: imported for annotations only.
+    ours_or_stdlib = {"sfdc", "_typeshed"} | set(sys.stdlib_module_names)
+    return found - ours_or_stdlib
 
 
 def declared() -> set[str]:

@@ -28,6 +28,7 @@ from sfdc.errors import (
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    RequestTimeout,
     SfdcError,
     Unauthorized,
 )
@@ -146,7 +147,8 @@ def _errors(op: Operation) -> Json:
     if op.auth != "public":
         kinds.insert(0, Unauthorized)
     if op.body is not None or op.opaque_body:
-        kinds += [BadRequest, PayloadTooLarge]  # werkzeug's, before the view reads the body
+        # What reading the body can end in, before the view sees it (request_body.py).
+        kinds += [BadRequest, RequestTimeout, PayloadTooLarge]
     by_status: dict[int, list[type[Exception]]] = defaultdict(list)
     for kind in kinds:
         by_status[refusal(kind).status].append(kind)

@@ -9,7 +9,7 @@ a route, an error or a field cannot be added without the document knowing.
 
 A body model is also what the view reads its body with (``read_body``): the
 document states exactly the constraints the view enforces. A field's
-validator may raise ``RequestError`` itself, to say precisely what is wrong;
+validator may raise ``InvalidRequest`` itself, to say precisely what is wrong;
 anything else the model refuses (a required field missing) is the model's
 ``incomplete`` error.
 """
@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from sfdc import errors
-from sfdc.errors import RequestError, SfdcError
+from sfdc.errors import InvalidRequest, SfdcError
 
 Auth = Literal["api_key", "api_key_optional", "public"]
 View = TypeVar("View", bound=Callable[..., Any])
@@ -43,7 +43,7 @@ def read_body(model: type[Body], document: Mapping[str, Any]) -> Body:
         return model.model_validate({key: document[key] for key in document})  # a form's first
     except ValidationError:
         description, hint = model.incomplete
-        raise RequestError(description, hint=hint) from None
+        raise InvalidRequest(description, hint=hint) from None
 
 
 @dataclass(frozen=True)

@@ -297,8 +297,8 @@ def test_connecting_again_replaces_and_revokes_the_old_refresh_token(
         ({"name": "acme", "login": "https://evil.example.com"}, "not a Salesforce login host"),
         ({"name": "acme", "login": "http://login.salesforce.com"}, "https"),
         ({"name": "acme", "login": "prod"}, "login 'prod' is not 'production', 'sandbox'"),
-        ({"name": "acme", "scopes": "api\u0000"}, "scopes must be space-separated"),
-        ({"name": "acme", "scopes": "api " * 100_000}, "scopes must be space-separated"),
+        ({"name": "acme", "scopes": "api\u0000"}, "scopes must be OAuth scope names"),
+        ({"name": "acme", "scopes": "api " * 200}, "at most 500 characters"),
         (
             {"name": "acme", "login": f"https://{'a' * 10_000}.my.salesforce.com"},
             "a login URL has at most 255",
