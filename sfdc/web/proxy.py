@@ -108,8 +108,8 @@ def _body() -> bytes | None:
     limit before reading it; a chunked body's size shows only while it is read, and Flask
     would hand over its first ``MAX_CONTENT_LENGTH`` bytes as if they were all of it."""
     limit = current_app.config["MAX_CONTENT_LENGTH"]
-    if request.content_length is not None:
-        return request.get_data() or None
+    if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+        return request.get_data() or None  # none, or one with a Content-Length
     stream, parts, size = request.environ["wsgi.input"], [], 0
     while size <= limit and (part := stream.read(min(1 << 20, limit + 1 - size))):
         parts.append(part)  # a stream may return less than asked: read to its end
