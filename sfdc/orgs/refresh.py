@@ -155,6 +155,8 @@ class Refresher:
         any (dropping a parked token that is already spent), else the stored one."""
         stored = self._open_refresh(row)
         parked = self.parked.find(row.name)
+        if parked is not None and stored is None:
+            return parked.token  # the stored one no key opens; the parked one is newer
         successor = successor_of(parked, stored)
         if parked is not None and successor is None:
             self.parked.drop(row.name, parked)

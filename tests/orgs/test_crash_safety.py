@@ -231,3 +231,45 @@ def test_with_redis_down_too_the_token_stays_in_the_process_and_says_so_loudly(
 def parked_in_process() -> float:
     value = REGISTRY.get_sample_value("sfdc_refresh_tokens_parked_total", {"place": "process"})
     return value or 0.0
+
+
+def test_a_parked_token_is_used_when_no_key_opens_the_stored_one(
+    env: dict[str, str], org: Any, postgres: PrivatePostgres
+) -> None:
+    """The parked token is the newer one; the stored one lost its key (or was garbled):
+    the parked token is spent, not dropped for want of proof that it succeeded."""
+    settings = load_settings(env)
+    setup = worker(settings)
+    _connect(setup, "keyless")
+    setup.store.dispose()
+    make_stale(settings, "keyless")
+    stops = iter([True])
+
+    def stop_at(reached: str) -> None:
+        if reached == "answered" and next(stops, False):
+            postgres.stop()
+
+    victim = worker(settings, step=stop_at)
+    try:
+        assert answers(victim, "keyless")  # parked in Redis meanwhile
+    finally:
+        postgres.start()
+        victim.store.dispose()
+    assert settings.database is not None
+    store = ConnectionStore(settings.database)
+    try:
+        with store.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "UPDATE connections SET refresh_token = 'sealed-by-a-removed-key', "
+                    "access_expires_at = :past WHERE name = 'keyless'"
+                ),
+                {"past": datetime.now(UTC) - timedelta(hours=1)},
+            )
+    finally:
+        store.dispose()
+    after = worker(settings)
+    try:
+        assert answers(after, "keyless")
+    finally:
+        after.store.dispose()
