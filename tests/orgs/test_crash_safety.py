@@ -196,15 +196,15 @@ def _connect(connections: Connections, name: str) -> None:
     connections.complete(**decide(link.url))
 
 
-def test_with_redis_down_too_the_token_stays_in_the_process_and_says_so_loudly(
-    env: dict[str, str], org: Any, postgres: PrivatePostgres, caplog: pytest.LogCaptureFixture
-) -> None:
-    settings = load_settings({**env, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+def parked_during_an_outage(
+    settings: Settings, postgres: PrivatePostgres, name: str
+) -> Connections:
+    """Connect ``name`` and refresh it from a worker whose database stops the moment
+    Salesforce's rotating answer arrives, then comes back: the worker, which kept serving."""
     setup = worker(settings)
-    _connect(setup, "alone")
+    _connect(setup, name)
     setup.store.dispose()
-    make_stale(settings, "alone")
-
+    make_stale(settings, name)
     stops = iter([True])
 
     def stop_at(reached: str) -> None:
@@ -212,11 +212,19 @@ def test_with_redis_down_too_the_token_stays_in_the_process_and_says_so_loudly(
             postgres.stop()
 
     victim = worker(settings, step=stop_at)
-    before = parked_in_process()
     try:
-        assert answers(victim, "alone")  # served from memory meanwhile
+        assert answers(victim, name)  # served meanwhile, the new token parked
     finally:
         postgres.start()
+    return victim
+
+
+def test_with_redis_down_too_the_token_stays_in_the_process_and_says_so_loudly(
+    env: dict[str, str], org: Any, postgres: PrivatePostgres, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = load_settings({**env, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    before = parked_in_process()
+    victim = parked_during_an_outage(settings, postgres, "alone")  # in this process's memory
     alarms = [r for r in caplog.records if r.levelname == "ERROR" and "alone" in r.getMessage()]
     assert alarms, "no error line said the refresh token was held by this process only"
     assert parked_in_process() == before + 1
@@ -239,22 +247,7 @@ def test_a_parked_token_is_used_when_no_key_opens_the_stored_one(
     """The parked token is the newer one; the stored one lost its key (or was garbled):
     the parked token is spent, not dropped for want of proof that it succeeded."""
     settings = load_settings(env)
-    setup = worker(settings)
-    _connect(setup, "keyless")
-    setup.store.dispose()
-    make_stale(settings, "keyless")
-    stops = iter([True])
-
-    def stop_at(reached: str) -> None:
-        if reached == "answered" and next(stops, False):
-            postgres.stop()
-
-    victim = worker(settings, step=stop_at)
-    try:
-        assert answers(victim, "keyless")  # parked in Redis meanwhile
-    finally:
-        postgres.start()
-        victim.store.dispose()
+    parked_during_an_outage(settings, postgres, "keyless").store.dispose()  # in Redis
     assert settings.database is not None
     store = ConnectionStore(settings.database)
     try:
