@@ -16,8 +16,9 @@ import sys
 from tests.deploy import ROOT
 
 # Trials per test, as the module runs them: 5 steps x 3 with the database stopped,
-# 3 steps x 3 with the worker killed, 1 with Redis down too.
-TRIALS = 15 + 9 + 1
+# 3 steps x 3 with the worker killed, 1 with Redis down too, 1 with the stored token
+# unreadable beside a parked one.
+TRIALS = 15 + 9 + 1 + 1
 
 
 def bench_crash_trials() -> None:
@@ -49,5 +50,5 @@ def bench_crash_trials() -> None:
     print(
         f"crash trials: {lost} refresh token(s) lost across {TRIALS} trials (target 0), "
         f"rotation on: database stopped at 5 steps x 3, worker killed at 3 steps x 3, "
-        f"Redis down too x 1{note}"
+        f"Redis down too x 1, stored token unreadable x 1{note}"
     )
