@@ -42,7 +42,7 @@ def bench_connected_org(pair: Any) -> None:
             {**auth, "Content-Type": "application/json"},
             {"name": "acme"},
         )
-        back = decide(link["connect_url"])
+        back = decide(link["authorize_url"])
         status, _ = call(
             port,
             "GET",

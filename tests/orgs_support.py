@@ -87,7 +87,7 @@ def connect(web: FlaskClient, name: str = "acme", **body: str) -> dict[str, Any]
     answer = web.post("/connections", json={"name": name, **body}, headers=auth)
     assert answer.status_code == 201, answer.json
     link: dict[str, Any] = answer.json  # type: ignore[assignment]
-    back = decide(link["connect_url"])
+    back = decide(link["authorize_url"])
     done = web.get("/oauth/callback", query_string=back, headers={"Accept": "application/json"})
     assert done.status_code == 200, done.json
     connected: dict[str, Any] = done.json["connected"]  # type: ignore[index]

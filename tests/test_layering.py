@@ -22,6 +22,7 @@ _SETTINGS = _GROUND | {"sfdc.settings"}
 _WIRE = _SETTINGS | {"sfdc.salesforce"}
 _TOKENS = _WIRE | {"sfdc.tokens"}
 _CORE = _TOKENS | {"sfdc.orgs", "sfdc.client"}
+_ACCESS = _TOKENS | {"sfdc.orgs"}
 
 # Part -> the parts it may import (its own modules are always allowed).
 ALLOWED: dict[str, set[str]] = {
@@ -33,8 +34,9 @@ ALLOWED: dict[str, set[str]] = {
     "sfdc.tokens": _WIRE,
     "sfdc.client": _TOKENS,
     "sfdc.orgs": _TOKENS,
-    "sfdc.web": _CORE | {"sfdc.__init__"},
-    "sfdc.ops": _CORE | {"sfdc.__init__", "sfdc.emulator"},
+    "sfdc.access": _ACCESS,
+    "sfdc.web": _CORE | {"sfdc.access", "sfdc.__init__"},
+    "sfdc.ops": _CORE | {"sfdc.access", "sfdc.__init__", "sfdc.emulator"},
     "sfdc.emulator": set(),
     "sfdc.__init__": _CORE - {"sfdc.orgs"},
     "sfdc.__main__": {"sfdc.ops"},

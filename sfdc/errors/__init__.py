@@ -17,12 +17,15 @@ kind of error is a new class here, with a row in the README's error table
     │   ├── BadRequest                bad_request                400
     │   ├── InvalidPath               invalid_path               400
     │   ├── Unauthorized              unauthorized               401
+    │   ├── Forbidden                 forbidden                  403
+    │   ├── UnknownKey                unknown_key                404
     │   ├── AccessDenied              access_denied              403
     │   ├── NotFound                  not_found                  404
     │   ├── UnknownConnection         unknown_connection         404
     │   ├── MethodNotAllowed          method_not_allowed         405
     │   ├── RequestTimeout            request_timeout            408
     │   ├── ConnectionConflict        connection_conflict        409
+    │   ├── UserMismatch              user_mismatch              409
     │   ├── OrgMismatch               org_mismatch               409
     │   ├── PayloadTooLarge           request_entity_too_large   413
     │   └── ConnectLinkError          (a connect link that cannot be redeemed)
@@ -57,6 +60,7 @@ from sfdc.errors.caller import (
     BadRequest,
     ConnectionConflict,
     ConnectLinkError,
+    Forbidden,
     InvalidPath,
     InvalidRequest,
     InvalidState,
@@ -70,6 +74,8 @@ from sfdc.errors.caller import (
     StateUsed,
     Unauthorized,
     UnknownConnection,
+    UnknownKey,
+    UserMismatch,
 )
 from sfdc.errors.service import (
     ConfigError,
@@ -97,6 +103,7 @@ __all__ = [
     "ConnectionsNotEnabled",
     "ConsentRequired",
     "DatabaseUnavailable",
+    "Forbidden",
     "IdentityRefusal",
     "InternalError",
     "InvalidPath",
@@ -120,8 +127,10 @@ __all__ = [
     "StateUsed",
     "Unauthorized",
     "UnknownConnection",
+    "UnknownKey",
     "UpstreamError",
     "UpstreamProtocolError",
+    "UserMismatch",
     "catalogue",
     "restore",
 ]

@@ -45,6 +45,28 @@ class Unauthorized(RequestError):
     hint = "Send `Authorization: Bearer <one of SFDC_API_KEYS>`."
 
 
+class Forbidden(RequestError):
+    """A valid API key whose scopes do not cover what the request asks for."""
+
+    code = "forbidden"
+    status = 403
+    hint = (
+        "Ask whoever manages keys for a key with the missing scope (python -m sfdc keys "
+        "create), or call with the key meant for this connection."
+    )
+
+
+class UnknownKey(RequestError):
+    """No named API key has the id the caller gave (``/keys/<id>``)."""
+
+    code = "unknown_key"
+    status = 404
+    hint = "List the keys with GET /keys or `python -m sfdc keys list`."
+
+    def __init__(self, key_id: str) -> None:
+        super().__init__(f"There is no API key with id '{key_id[:40]}'.")
+
+
 class AccessDenied(RequestError):
     """The person chose Deny on Salesforce's consent page."""
 
@@ -86,6 +108,23 @@ class ConnectionConflict(RequestError):
     code = "connection_conflict"
     status = 409
     hint = "Look at GET /connections; if it is not as you want it, try again."
+
+
+class UserMismatch(RequestError):
+    """A reconnect approved as another Salesforce user than the connection acts as."""
+
+    code = "user_mismatch"
+    status = 409
+    hint = (
+        "Approve as the user the connection acts as (GET /connections/<name> shows it), or "
+        'ask for a link with "replace": true to bind the name to the new user.'
+    )
+
+    def __init__(self, name: str, was: str, now: str) -> None:
+        super().__init__(
+            f"Connection '{name}' acts as {was}, but the link was approved as {now}; "
+            "nothing was changed."
+        )
 
 
 class OrgMismatch(RequestError):

@@ -109,9 +109,15 @@ class Connections:
         login: str | None = None,
         scopes: str | None = None,
         replace: bool = False,
+        client: str | None = None,
     ) -> ConnectLink:
         return self.onboarding.link(
-            name, callback_url=callback_url, login=login, scopes=scopes, replace=replace
+            name,
+            callback_url=callback_url,
+            login=login,
+            scopes=scopes,
+            replace=replace,
+            client=client,
         )
 
     def consent_link(self, name: str, *, callback_url: str) -> ConnectLink:
@@ -130,6 +136,10 @@ class Connections:
         with self._lock:
             self._links[name] = link
         return link
+
+    def pending(self, nonce: str) -> dict[str, Any]:
+        """What the person opening the connect link ``nonce`` is asked to approve."""
+        return self.onboarding.pending(nonce)
 
     def complete(self, **callback: str | None) -> dict[str, Any]:
         stored = self.onboarding.complete(**callback)

@@ -33,8 +33,13 @@ _INFO = b"sfdc-token-service/connect-state/v1"
 def pkce_pair() -> tuple[str, str]:
     """(verifier, S256 challenge)."""
     verifier = secrets.token_urlsafe(64)
+    return verifier, challenge(verifier)
+
+
+def challenge(verifier: str) -> str:
+    """The S256 challenge of ``verifier``."""
     digest = hashlib.sha256(verifier.encode("ascii")).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
 def _state_key(fernet_key: str) -> bytes:
@@ -55,8 +60,12 @@ class StateSigner:
         """(state, nonce, expires_at) for a new connect link."""
         nonce = secrets.token_urlsafe(32)
         expires_at = now + STATE_LIFETIME
-        state = self._serializer.dumps({"nonce": nonce, "exp": int(expires_at.timestamp())})
-        return state, nonce, expires_at
+        return self.state(nonce, expires_at), nonce, expires_at
+
+    def state(self, nonce: str, expires_at: datetime) -> str:
+        """The state ``issue`` made for ``nonce`` (signing is deterministic): to rebuild a
+        pending link's authorize URL from its stored request."""
+        return self._serializer.dumps({"nonce": nonce, "exp": int(expires_at.timestamp())})
 
     def nonce(self, state: str, now: datetime) -> str:
         """The nonce of a state this service signed and that has not expired."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -36,7 +36,7 @@ from sfdc.errors import (
     StateUsed,
 )
 from sfdc.orgs.alerts import Alerts
-from sfdc.orgs.consent import StateSigner, pkce_pair
+from sfdc.orgs.consent import StateSigner, challenge, pkce_pair
 from sfdc.orgs.records import CONNECTED, NEEDS_CONSENT, check_name, describe
 from sfdc.orgs.schema import ConnectionRow, ConsentRequestRow
 from sfdc.orgs.store import ConnectionStore
@@ -45,6 +45,7 @@ from sfdc.salesforce.refusals import grant_refusal
 from sfdc.salesforce.transport import Transport
 from sfdc.settings.hosts import is_loopback, is_salesforce_host
 from sfdc.settings.settings import Settings, login_url
+from sfdc.telemetry import audit
 from sfdc.tokens import identity
 from sfdc.tokens.exchange import Exchange
 from sfdc.tokens.sealing import ColumnSealer
@@ -124,11 +125,22 @@ class ConnectLink:
     callback_url: str
     expires_at: datetime
     nonce: str = field(repr=False, default="")  # its pending request's key
+    # Our page naming who asked and what will be bound, which goes on to ``url``.
+    page_url: str = ""
+
+    def on_page(self, base: str) -> ConnectLink:
+        """This link, opened first at ``base``/connect/<nonce>."""
+        return replace(self, page_url=f"{base.rstrip('/')}/connect/{self.nonce}")
+
+    @property
+    def connect_url(self) -> str:
+        return self.page_url or self.url
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "connect_url": self.url,
+            "connect_url": self.connect_url,
+            "authorize_url": self.url,
             "login_url": self.login_url,
             "scopes": self.scopes,
             "callback_url": self.callback_url,
@@ -155,6 +167,7 @@ class Onboarding:
         login: str | None = None,
         scopes: str | None = None,
         replace: bool = False,
+        client: str | None = None,
     ) -> ConnectLink:
         check_name(name)
         existing = self.store.get(name)
@@ -166,34 +179,63 @@ class Onboarding:
         scopes = check_scopes(scopes)
         now = self.clock()
         state, nonce, expires_at = self.signer.issue(now)
-        verifier, challenge = pkce_pair()
-        self.store.add_request(
-            ConsentRequestRow(
-                nonce=nonce,
-                name=name,
-                login_url=login,
-                scopes=scopes,
-                redirect_uri=callback_url,
-                code_verifier=self.sealer.seal(verifier, name=nonce, purpose="code_verifier"),
-                expires_at=expires_at,
-                replace_org=replace,
-            ),
-            now,
+        verifier, pkce_challenge = pkce_pair()
+        pending = ConsentRequestRow(
+            nonce=nonce,
+            name=name,
+            login_url=login,
+            scopes=scopes,
+            redirect_uri=callback_url,
+            code_verifier=self.sealer.seal(verifier, name=nonce, purpose="code_verifier"),
+            expires_at=expires_at,
+            replace_org=replace,
+            requested_by=client,
         )
+        self.store.add_request(pending, now)
+        log.info("connect link issued for connection %s at %s", name, login)
+        url = self._authorize_url(pending, state, pkce_challenge)
+        return ConnectLink(name, url, login, scopes, callback_url, expires_at, nonce)
+
+    def _authorize_url(self, pending: ConsentRequestRow, state: str, pkce_challenge: str) -> str:
         query = urlencode(
             {
                 "response_type": "code",
                 "client_id": self.settings.consumer_key,
-                "redirect_uri": callback_url,
-                "scope": scopes,
+                "redirect_uri": pending.redirect_uri,
+                "scope": pending.scopes,
                 "state": state,
-                "code_challenge": challenge,
+                "code_challenge": pkce_challenge,
                 "code_challenge_method": "S256",
             }
         )
-        log.info("connect link issued for connection %s at %s", name, login)
-        url = f"{login}{AUTHORIZE_PATH}?{query}"
-        return ConnectLink(name, url, login, scopes, callback_url, expires_at, nonce)
+        return f"{pending.login_url}{AUTHORIZE_PATH}?{query}"
+
+    def pending(self, nonce: str) -> dict[str, Any]:
+        """What the person opening a connect link is asked to approve: the connection's
+        name, the client that asked, the login and scopes, the connection it would replace
+        (who and where it is bound now), and Salesforce's authorize URL to go on to."""
+        found = self.store.get_request(nonce)
+        if found is None:
+            raise StateUsed("This connect link was already used, or never existed.")
+        if self.clock() >= found.expires_at:
+            raise StateExpired("This connect link has expired; nothing was stored.")
+        verifier = self.sealer.open(found.code_verifier, name=nonce, purpose="code_verifier")
+        if verifier is None:
+            raise StateUnreadable(
+                "This connect link was sealed with an encryption key this service no longer holds."
+            )
+        existing = self.store.get(found.name)
+        state = self.signer.state(nonce, found.expires_at)
+        return {
+            "name": found.name,
+            "client": found.requested_by,
+            "login_url": found.login_url,
+            "scopes": found.scopes,
+            "expires_at": found.expires_at,
+            "replace": found.replace_org,
+            "existing": describe(existing) if existing is not None else None,
+            "authorize_url": self._authorize_url(found, state, challenge(verifier)),
+        }
 
     def complete(
         self,
@@ -244,6 +286,7 @@ class Onboarding:
             raise _spent(exc) from None
         try:
             row = self._connected(pending, response, client)
+            row.created_by = pending.requested_by
             replaced = self.store.replace(row, other_org=pending.replace_org)
         except Exception as exc:
             self._abandon(pending.login_url, response)
@@ -257,7 +300,16 @@ class Onboarding:
             row.org_id,
             row.instance_url,
         )
+        rebound = replaced is not None and (
+            replaced.org_id[:15] != row.org_id[:15] or replaced.user_id[:15] != row.user_id[:15]
+        )
+        audit.record(
+            "replaced" if rebound else "connected",
+            client=pending.requested_by or "unknown",
+            connection=row.name,
+        )
         if replaced is not None:
+            # Only now, with the new refresh token committed, is the old one revoked.
             if replaced.status == NEEDS_CONSENT:
                 self.alerts.recovered(row, self.clock())
             self._revoke_replaced(replaced)

@@ -46,4 +46,5 @@ def describe(row: ConnectionRow) -> dict[str, Any]:
         "connected_at": _when(row.connected_at),
         "refreshed_at": _when(row.refreshed_at),
         "access_token_expires_at": _when(row.access_expires_at),
+        "created_by": row.created_by,
     }

@@ -69,6 +69,8 @@ class ConnectionRow(Base):
     failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     failure: Mapped[str | None] = mapped_column(Text)
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The client (API key holder) whose connect link made this binding; None before 0005.
+    created_by: Mapped[str | None] = mapped_column(String(NAME_LENGTH))
 
 
 class JobRow(Base):
@@ -95,3 +97,5 @@ class ConsentRequestRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     # Whether the approval may move an existing connection to another org.
     replace_org: Mapped[bool] = mapped_column(Boolean, server_default=false(), default=False)
+    # The client that asked for the link: shown to the person who approves it.
+    requested_by: Mapped[str | None] = mapped_column(String(NAME_LENGTH))

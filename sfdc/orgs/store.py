@@ -44,6 +44,7 @@ from sfdc.errors import (
     DatabaseUnavailable,
     InvalidRequest,
     OrgMismatch,
+    UserMismatch,
 )
 from sfdc.orgs.schema import ConnectionRow, ConsentRequestRow
 from sfdc.settings.database import DatabaseBinding
@@ -258,7 +259,8 @@ class ConnectionStore:
 
     def replace(self, row: ConnectionRow, *, other_org: bool) -> ConnectionRow | None:
         """Store ``row`` under its name; a copy of the row it replaced, if any (to revoke its
-        token). Without ``other_org`` an existing connection stays in its org.
+        token). Without ``other_org`` (the link's explicit ``replace``) an existing
+        connection stays in its org and with its user, and keeps the client that created it.
 
         The row is updated in place, never deleted and re-inserted, so a refresh or delete
         waiting on its lock finds it afterwards.
@@ -269,6 +271,10 @@ class ConnectionStore:
                 return None
             if not other_org and old.org_id[:15] != row.org_id[:15]:  # 15- or 18-char ids
                 raise OrgMismatch(row.name, old.org_id, row.org_id)
+            if not other_org and old.user_id[:15] != row.user_id[:15]:
+                raise UserMismatch(row.name, old.username, row.username)
+            if not other_org and old.created_by:
+                row.created_by = old.created_by
             replaced = ConnectionRow(
                 **{c.key: getattr(old, c.key) for c in ConnectionRow.__table__.columns}
             )
@@ -286,6 +292,10 @@ class ConnectionStore:
             # Abandoned links pile up otherwise; each new one sweeps the expired.
             session.execute(delete(ConsentRequestRow).where(ConsentRequestRow.expires_at < now))
             session.add(request)
+
+    def get_request(self, nonce: str) -> ConsentRequestRow | None:
+        with self.session() as session:
+            return session.get(ConsentRequestRow, nonce)
 
     def has_request(self, nonce: str) -> bool:
         with self.session() as session:

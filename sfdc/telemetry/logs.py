@@ -34,6 +34,9 @@ FIELDS = (
     "connection",
     "org_id",
     "reason",
+    "audit",
+    "client",
+    "key_id",
 )
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._:-]")
 

@@ -16,6 +16,8 @@ import uuid
 import requests
 from flask import Flask, Response, request
 
+from sfdc.access.keyring import Keyring
+from sfdc.access.store import KeyStore
 from sfdc.clock import Clock, utc_now
 from sfdc.errors import ConsentRequired
 from sfdc.orgs.connections import Connections
@@ -25,16 +27,19 @@ from sfdc.settings.settings import Settings, load_settings
 from sfdc.telemetry import logs
 from sfdc.tokens.service import TokenService
 from sfdc.web import (
+    approve,
     connection_test,
     connections,
     demo,
     errors,
     health,
+    keys,
     metrics,
     openapi,
     proxy,
     tokens,
 )
+from sfdc.web.auth import KEYRING_KEY
 from sfdc.web.extension import CONNECTIONS_KEY, KEY
 from sfdc.web.request_body import BodyDeadline
 
@@ -72,10 +77,12 @@ def routes(app: Flask) -> None:
     app.url_map.merge_slashes = False
     app.url_map.converters["anypath"] = proxy.AnyPath
     for blueprint in (
+        approve.bp,
         connection_test.bp,
         connections.bp,
         demo.bp,
         health.bp,
+        keys.bp,
         metrics.bp,
         openapi.bp,
         proxy.bp,
@@ -110,10 +117,12 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]
     service = TokenService(settings, session=session, clock=clock)
     app.extensions[KEY] = service
+    key_store: KeyStore | None = None
     if settings.connections_enabled and settings.database is not None:
         store = ConnectionStore(settings.database)
         store.migrate()  # before serving: a schema change never meets old code's rows
         app.extensions[CONNECTIONS_KEY] = Connections(settings, store, service.transport, clock)
+        key_store = KeyStore(store, clock)  # named API keys live beside the connections
         after = settings.keepalive.after
         log.info(
             "connected orgs: on; stored in %s; callback %s; keep-alive %s; alerts webhook %s",
@@ -126,6 +135,7 @@ def create_app(
         )
     else:
         log.info("connected orgs: off (set SFDC_ENCRYPTION_KEY to turn them on)")
+    app.extensions[KEYRING_KEY] = Keyring(settings.api_keys, key_store, clock)
     errors.init_app(app)
     app.register_error_handler(ConsentRequired, connections.consent_required)
     # Proxied bodies are buffered once so a re-authenticated request can be replayed.

@@ -12,9 +12,10 @@ from flask import Blueprint
 from pydantic import AnyUrl, BaseModel, ConfigDict
 
 from sfdc.errors import IdentityRefusal
+from sfdc.telemetry import audit
 from sfdc.tokens import identity
-from sfdc.web.auth import require_api_key
-from sfdc.web.extension import CONNECTION, UPSTREAM, token_service, token_source
+from sfdc.web.auth import target
+from sfdc.web.extension import CONNECTION, UPSTREAM, token_source
 from sfdc.web.spec import documented
 
 bp = Blueprint("connection", __name__)
@@ -59,8 +60,10 @@ class Connection(_Closed):
 def test_connection() -> dict[str, Any]:
     """Connection test through the identity URL
 
-    A dead token is replaced once.
+    A dead token is replaced once. Needs the scope `token:<connection>`.
     """
-    require_api_key(token_service().settings.api_keys)
-    source = token_source()
-    return identity.check(source, source.transport, source.clock)
+    caller, name = target("token")
+    source = token_source(name)
+    report = identity.check(source, source.transport, source.clock)
+    audit.record("connection_test", client=caller.client, connection=name, key_id=caller.key_id)
+    return report

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from pydantic import AnyUrl, BaseModel, ConfigDict, Field
 
+from sfdc.access.scopes import CONNECTIONS
 from sfdc.errors import (
     AccessDenied,
     ConnectionConflict,
@@ -33,9 +34,11 @@ from sfdc.errors import (
     StateUnreadable,
     StateUsed,
     UnknownConnection,
+    UserMismatch,
 )
 from sfdc.orgs.records import CONNECTED, NAME_PATTERN, NEEDS_CONSENT
-from sfdc.web.auth import require_api_key
+from sfdc.telemetry import audit
+from sfdc.web.auth import caller, require
 from sfdc.web.connect_request import ConnectRequest, connect_request
 from sfdc.web.extension import UPSTREAM, connections, token_service
 from sfdc.web.spec import Param, documented
@@ -45,14 +48,15 @@ bp = Blueprint("connections", __name__)
 CALLBACK_PATH = "/oauth/callback"
 
 
+def _base() -> str:
+    """This service's URL, as the callback URL names it (connect pages live beside it)."""
+    return callback_url().removesuffix(CALLBACK_PATH)
+
+
 def callback_url() -> str:
     """SFDC_CALLBACK_URL, else this service's own callback as the caller reached it."""
     configured = token_service().settings.callback_url
     return configured or url_for("connections.callback", _external=True)
-
-
-def _authorized() -> None:
-    require_api_key(token_service().settings.api_keys)
 
 
 class ConnectLink(BaseModel):
@@ -64,7 +68,8 @@ class ConnectLink(BaseModel):
     connect_url: Annotated[
         AnyUrl,
         Field(
-            description="Salesforce's authorize URL, with a signed `state` and a PKCE challenge."
+            description="This service's page `/connect/<nonce>`: it names the client that "
+            "asked and what will be bound, and goes on to Salesforce."
         ),
     ]
     login_url: AnyUrl
@@ -77,6 +82,13 @@ class ConnectLink(BaseModel):
         ),
     ]
     expires_at: Annotated[datetime, Field(description="The link works once, until then.")]
+    authorize_url: Annotated[
+        AnyUrl,
+        Field(
+            description="Salesforce's authorize URL, with a signed `state` and a PKCE "
+            "challenge: where `connect_url`'s button goes (for scripts that skip the page)."
+        ),
+    ]
 
 
 class StoredConnection(BaseModel):
@@ -106,6 +118,10 @@ class StoredConnection(BaseModel):
     connected_at: datetime
     refreshed_at: datetime | None
     access_token_expires_at: datetime | None
+    created_by: Annotated[
+        str | None,
+        Field(description="The client whose connect link made this binding (null if unknown)."),
+    ]
 
 
 class ConnectionList(BaseModel):
@@ -164,33 +180,47 @@ def connect() -> tuple[dict[str, Any], int]:
     """A connect link: a person opens it and chooses Allow
 
     The link is single-use and lasts 15 minutes. When the person allows, Salesforce sends the
-    browser to `/oauth/callback`, which stores the connection.
+    browser to `/oauth/callback`, which stores the connection. Needs the scope
+    `connections:<name>`.
     """
-    _authorized()
+    who = caller()
     wanted = connect_request()
+    require(CONNECTIONS, wanted.name)
     link = connections().connect_link(
         wanted.name,
         callback_url=callback_url(),
         login=wanted.login,
         scopes=wanted.scopes,
         replace=wanted.replace,
+        client=who.client,
     )
-    return link.to_dict(), 201
+    audit.record("connect_link", client=who.client, connection=wanted.name, key_id=who.key_id)
+    return link.on_page(_base()).to_dict(), 201
 
 
 @bp.get("/connections")
 @documented(ConnectionList, raises=_MANAGING, tag="connections")
 def list_connections() -> dict[str, Any]:
-    """Every stored connection"""
-    _authorized()
-    return {"connections": connections().list()}
+    """Every stored connection this key may manage
+
+    Lists the connections the key has the `connections` capability over; a key with no
+    `connections` scope at all is refused.
+    """
+    who = caller()
+    if not any(scope.capability == CONNECTIONS for scope in who.scopes):
+        require(CONNECTIONS, "*")
+    found = connections().list()
+    return {"connections": [one for one in found if who.may(CONNECTIONS, one["name"])]}
 
 
 @bp.get("/connections/<name>")
 @documented(StoredConnection, raises=_NAMED, params=(NAME,), tag="connections")
 def show(name: str) -> dict[str, Any]:
-    """One stored connection"""
-    _authorized()
+    """One stored connection
+
+    Needs the scope `connections:<name>`.
+    """
+    require(CONNECTIONS, name)
     return connections().get(name)
 
 
@@ -204,13 +234,16 @@ def show(name: str) -> dict[str, Any]:
 def delete(name: str) -> dict[str, Any]:
     """Revoke the connection's refresh token at Salesforce, then delete it
 
-    When Salesforce cannot be asked to revoke, nothing is deleted: retry.
+    When Salesforce cannot be asked to revoke, nothing is deleted: retry. Needs the scope
+    `connections:<name>`.
     """
-    _authorized()
-    return connections().delete(name)
+    who = require(CONNECTIONS, name)
+    answer = connections().delete(name)
+    audit.record("deleted", client=who.client, connection=name, key_id=who.key_id)
+    return answer
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"
 
@@ -240,6 +273,7 @@ _CALLBACK_QUERY = tuple(
         StateUnreadable,
         AccessDenied,
         OrgMismatch,
+        UserMismatch,
         ConnectionConflict,
         NoRefreshToken,
         IdentityRefusal,
@@ -265,10 +299,10 @@ def callback() -> Response | tuple[Response | str, int] | dict[str, Any] | str:
         )
     except SfdcError as exc:
         current_app.logger.info("connect callback refused: %s", exc.code)
-        if _wants_json():
+        if wants_json():
             raise
         return render_template("connect.html", error=exc.to_dict()), exc.status
-    if _wants_json():
+    if wants_json():
         return {"connected": stored}
     return render_template("connect.html", connection=stored)
 
@@ -280,9 +314,11 @@ def consent_required(exc: ConsentRequired) -> tuple[dict[str, Any], int]:
         link = connections().consent_link(exc.connection, callback_url=callback_url())
     except SfdcError:
         return body, exc.status
+    link = link.on_page(_base())
     body["hint"] = (
-        f"Connect '{exc.connection}' again: open {link.url} in a browser and choose Allow "
+        f"Connect '{exc.connection}' again: open {link.connect_url} in a browser and choose Allow "
         f"(the link works once, until {link.expires_at:%H:%M} UTC)."
     )
-    body["connect_url"] = link.url
+    body["connect_url"] = link.connect_url
+    body["authorize_url"] = link.url
     return body, exc.status

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from flask import Blueprint
 from pydantic import BaseModel, ConfigDict, Field
 
-from sfdc.web.auth import caller_is_trusted
+from sfdc.web.auth import may
 from sfdc.web.extension import UPSTREAM, token_service
 from sfdc.web.spec import documented
 
@@ -76,11 +76,11 @@ class Demo(BaseModel):
 def index() -> dict[str, Any]:
     """The exchange behind the current token
 
-    Never logs in again per view. Live credentials go only to callers with an API key;
-    without one they read `REDACTED`. A wrong key is refused.
+    Never logs in again per view. Live credentials go only to callers whose key has the scope
+    `token:jwt`; for anyone else they read `REDACTED`. A wrong key is refused.
     """
     service = token_service()
-    trusted = caller_is_trusted(service.settings.api_keys)
+    trusted = may("token", None)
     exchange = service.current()
     assertion = exchange.assertion
     assert assertion is not None  # the JWT bearer flow always signs one

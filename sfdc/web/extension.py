@@ -65,11 +65,11 @@ def connections() -> Connections:
     return found
 
 
-def token_source() -> TokenService | ConnectionTokens:
-    """The JWT connection, or the stored connection the caller names."""
+def requested_connection() -> str | None:
+    """The connection named in ``X-Sfdc-Connection``, or None without the header."""
     name = request.headers.get(CONNECTION_HEADER)
     if name is None:
-        return token_service()
+        return None
     if not name.strip():
         # An empty variable in a caller's script must not silently mean another identity.
         raise InvalidRequest(
@@ -77,4 +77,18 @@ def token_source() -> TokenService | ConnectionTokens:
             hint="Name a stored connection (GET /connections lists them), or leave the header "
             "out to use the JWT connection.",
         )
-    return connections().source(name.strip())
+    return name.strip()
+
+
+_HEADER = object()
+
+
+def token_source(name: str | object | None = _HEADER) -> TokenService | ConnectionTokens:
+    """The JWT connection (``name`` None), or the stored connection ``name``; by default
+    the one the caller names in ``X-Sfdc-Connection``."""
+    if name is _HEADER:
+        name = requested_connection()
+    if name is None:
+        return token_service()
+    assert isinstance(name, str)
+    return connections().source(name)

@@ -24,6 +24,7 @@ from werkzeug.routing import Rule
 from sfdc import __version__
 from sfdc.errors import (
     BadRequest,
+    Forbidden,
     InternalError,
     MethodNotAllowed,
     NotFound,
@@ -51,6 +52,8 @@ _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _TAGS = {
     "tokens": "Access tokens and the exchange behind them.",
     "proxy": "Salesforce's REST API through the service's token.",
+    "keys": "Named API keys: which client may do what (scopes), created, rotated and revoked "
+    "without a redeploy.",
     "connections": "Orgs connected by a person's consent (OAuth web-server flow), used with "
     "`X-Sfdc-Connection`. Off (501) without `SFDC_ENCRYPTION_KEY`.",
     "operations": "Health, metrics and this document.",
@@ -146,6 +149,8 @@ def _errors(op: Operation) -> Json:
     kinds = [*op.raises, *(kind for param in op.params for kind in param.raises)]
     if op.auth != "public":
         kinds.insert(0, Unauthorized)
+    if op.auth == "api_key":
+        kinds.insert(1, Forbidden)
     if op.body is not None or op.opaque_body:
         # What reading the body can end in, before the view sees it (request_body.py).
         kinds += [BadRequest, RequestTimeout, PayloadTooLarge]

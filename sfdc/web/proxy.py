@@ -24,9 +24,10 @@ from sfdc.salesforce.paths import METHODS, check_path, request_headers, response
 from sfdc.salesforce.pools import USER_AGENT
 from sfdc.salesforce.refusals import is_session_rejection
 from sfdc.salesforce.transport import Transport
+from sfdc.telemetry import audit
 from sfdc.tokens.exchange import Exchange
-from sfdc.web.auth import require_api_key
-from sfdc.web.extension import CONNECTION, UPSTREAM, token_service, token_source
+from sfdc.web.auth import target
+from sfdc.web.extension import CONNECTION, UPSTREAM, token_source
 from sfdc.web.spec import Param, documented
 
 bp = Blueprint("proxy", __name__)
@@ -138,10 +139,11 @@ def forward(path: str) -> Response:
 
     Query string, body and content type pass through untouched; Salesforce's status, headers
     (minus hop-by-hop headers and cookies) and body come back, streamed. On 401
-    `INVALID_SESSION_ID` the token is replaced once and the request replayed.
+    `INVALID_SESSION_ID` the token is replaced once and the request replayed. Needs the scope
+    `proxy:<connection>` (or `token:<connection>`, which implies it).
     """
-    require_api_key(token_service().settings.api_keys)
-    service = token_source()
+    caller, name = target("proxy")
+    service = token_source(name)
     raw_path, raw_query = _raw_target()
     check_path(path)  # as the server decoded it, too
     body = _body()  # before any exchange: a 413 costs no login
@@ -152,6 +154,7 @@ def forward(path: str) -> Response:
         raw_query,
         allow_loopback=service.allow_loopback,
     )
+    audit.record("proxy", client=caller.client, connection=name, key_id=caller.key_id)
     upstream = _send(service.transport, exchange, url, body)
     content: bytes | None = None
     if upstream.status == 401:

@@ -19,8 +19,9 @@ from typing import Annotated, Any, ClassVar
 from flask import Blueprint, Response, jsonify, request
 from pydantic import AnyUrl, BaseModel, ConfigDict, Field
 
-from sfdc.web.auth import require_api_key
-from sfdc.web.extension import CONNECTION, UPSTREAM, token_service, token_source
+from sfdc.telemetry import audit
+from sfdc.web.auth import target
+from sfdc.web.extension import CONNECTION, UPSTREAM, token_source
 from sfdc.web.json_body import parse_json
 from sfdc.web.spec import RequestBody, documented, read_body
 
@@ -81,9 +82,14 @@ class RejectedToken(RequestBody):
 @bp.get("/token")
 @documented(Token, raises=UPSTREAM, params=(CONNECTION,))
 def token() -> dict[str, Any]:
-    """The current access token"""
-    require_api_key(token_service().settings.api_keys)
-    return token_source().current().token.to_dict()
+    """The current access token
+
+    Needs the scope `token:<connection>` (or `token:jwt` without `X-Sfdc-Connection`).
+    """
+    caller, name = target("token")
+    answer = token_source(name).current().token.to_dict()
+    audit.record("token", client=caller.client, connection=name, key_id=caller.key_id)
+    return answer
 
 
 @bp.post("/token")
@@ -106,8 +112,8 @@ def report_rejected() -> Response:
     If `rejected` is still the current token and it is older than the grace period, it is
     dropped everywhere and a new one obtained; otherwise the current token is returned.
     """
-    require_api_key(token_service().settings.api_keys)
-    service = token_source()
+    caller, name = target("token")
+    service = token_source(name)
     document = (
         parse_json(request.get_data(), hint=RejectedToken.incomplete[1])
         if request.is_json
@@ -121,6 +127,7 @@ def report_rejected() -> Response:
     if same and age >= REPORT_GRACE:
         service.rejected(current)
     fresh = service.current().token
+    audit.record("token", client=caller.client, connection=name, key_id=caller.key_id)
     answer = jsonify({**fresh.to_dict(), "replaced": fresh.access_token != rejected})
     if same and age < REPORT_GRACE:
         # Not replaced: say when a report would be taken, instead of failing silently.

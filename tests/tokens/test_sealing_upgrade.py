@@ -218,7 +218,7 @@ def test_an_upgrade_keeps_connections_links_and_the_cached_token(
     web = yesterday.test_client()
     connect(web)
     link = web.post("/connections", json={"name": "beta"}, headers=AUTH).json
-    back = decide(link["connect_url"])  # type: ignore[index]
+    back = decide(link["authorize_url"])  # type: ignore[index]
     jwt_token = web.get("/token", headers=AUTH).json["access_token"]  # type: ignore[index]
     acme_token = web.get("/token", headers=ACME).json["access_token"]  # type: ignore[index]
     service: TokenService = yesterday.extensions[KEY]

@@ -104,7 +104,10 @@ def web(org_app: Flask) -> FlaskClient:
 def test_connect_link_carries_state_pkce_and_our_callback(web: FlaskClient, org: Any) -> None:
     answer = web.post("/connections", json={"name": "acme"}, headers=AUTH)
     assert answer.status_code == 201
-    url = urlsplit(answer.json["connect_url"])  # type: ignore[index]
+    assert answer.json["connect_url"].startswith(  # type: ignore[index]
+        CALLBACK.removesuffix("/oauth/callback") + "/connect/"
+    )
+    url = urlsplit(answer.json["authorize_url"])  # type: ignore[index]
     query = {k: v[0] for k, v in parse_qs(url.query).items()}
     assert f"{url.scheme}://{url.netloc}{url.path}" == f"{org.url}/services/oauth2/authorize"
     assert query["response_type"] == "code"
@@ -163,7 +166,7 @@ def test_callback_refuses_replay_forgery_and_expiry(
     web: FlaskClient, live_clock: FakeClock
 ) -> None:
     link = web.post("/connections", json={"name": "acme"}, headers=AUTH).json
-    back = decide(link["connect_url"])  # type: ignore[index]
+    back = decide(link["authorize_url"])  # type: ignore[index]
     assert web.get("/oauth/callback", query_string=back).status_code == 200
     replay = web.get("/oauth/callback", query_string=back)
     assert replay.status_code == 400
@@ -176,7 +179,7 @@ def test_callback_refuses_replay_forgery_and_expiry(
     assert answer.json["error"] == "invalid_state"  # type: ignore[index]
 
     late = web.post("/connections", json={"name": "late"}, headers=AUTH).json
-    late_back = decide(late["connect_url"])  # type: ignore[index]
+    late_back = decide(late["authorize_url"])  # type: ignore[index]
     live_clock.advance(timedelta(minutes=16))
     expired = web.get(
         "/oauth/callback", query_string=late_back, headers={"Accept": "application/json"}
@@ -187,7 +190,7 @@ def test_callback_refuses_replay_forgery_and_expiry(
 
 def test_declining_stores_nothing_and_says_so(web: FlaskClient) -> None:
     link = web.post("/connections", json={"name": "acme"}, headers=AUTH).json
-    back = decide(link["connect_url"], decision="deny")  # type: ignore[index]
+    back = decide(link["authorize_url"], decision="deny")  # type: ignore[index]
     page = web.get("/oauth/callback", query_string=back)
     assert page.status_code == 403
     text = page.get_data(as_text=True)
@@ -256,7 +259,7 @@ def test_a_revoked_refresh_token_asks_for_consent_with_a_fresh_link(
     assert stats(org.url)["token_requests"] == asked  # Salesforce is not asked again
     assert again.json["connect_url"] == body["connect_url"]  # type: ignore[index]  # one link, reused
 
-    back = decide(body["connect_url"])  # type: ignore[index]
+    back = decide(body["authorize_url"])  # type: ignore[index]
     assert web.get("/oauth/callback", query_string=back).status_code == 200
     assert web.get(QUERY, headers=ACME).status_code == 200
 
@@ -326,7 +329,7 @@ def test_managing_connections_needs_an_api_key_but_the_callback_does_not(
 
 def test_login_aliases_pick_the_sandbox_host(web: FlaskClient) -> None:
     answer = web.post("/connections", json={"name": "uat", "login": "sandbox"}, headers=AUTH)
-    assert answer.json["connect_url"].startswith(  # type: ignore[index]
+    assert answer.json["authorize_url"].startswith(  # type: ignore[index]
         "https://test.salesforce.com/services/oauth2/authorize?"
     )
 
@@ -343,7 +346,7 @@ def test_no_token_or_state_reaches_the_logs(
 ) -> None:
     caplog.set_level("DEBUG", logger="sfdc")
     link = web.post("/connections", json={"name": "acme"}, headers=AUTH).json
-    back = decide(link["connect_url"])  # type: ignore[index]
+    back = decide(link["authorize_url"])  # type: ignore[index]
     assert web.get("/oauth/callback", query_string=back).status_code == 200
     requests.post(f"{org.url}/_emulator/expire", timeout=5).raise_for_status()
     assert web.get(QUERY, headers=ACME).status_code == 200
@@ -403,7 +406,7 @@ def test_reconnecting_in_another_org_is_refused_unless_replacing(
         connect(web)
         first_org = web.get("/connections/acme", headers=AUTH).json["org_id"]  # type: ignore[index]
         link = web.post("/connections", json={"name": "acme", "login": other.url}, headers=AUTH)
-        back = decide(link.json["connect_url"])  # type: ignore[index]
+        back = decide(link.json["authorize_url"])  # type: ignore[index]
         refused = web.get(
             "/oauth/callback", query_string=back, headers={"Accept": "application/json"}
         )
@@ -416,7 +419,7 @@ def test_reconnecting_in_another_org_is_refused_unless_replacing(
 
         replace = {"name": "acme", "login": other.url, "replace": True}
         link = web.post("/connections", json=replace, headers=AUTH)
-        back = decide(link.json["connect_url"])  # type: ignore[index]
+        back = decide(link.json["authorize_url"])  # type: ignore[index]
         assert web.get("/oauth/callback", query_string=back).status_code == 200
         moved = web.get("/connections/acme", headers=AUTH).json
         assert moved["org_id"] != first_org  # type: ignore[index]
@@ -433,7 +436,7 @@ def test_a_wrong_consumer_secret_at_the_callback_says_which_setting(
     )
     web = app.test_client()
     link = web.post("/connections", json={"name": "acme"}, headers=AUTH).json
-    back = decide(link["connect_url"])  # type: ignore[index]
+    back = decide(link["authorize_url"])  # type: ignore[index]
     page = web.get("/oauth/callback", query_string=back)
     assert page.status_code == 502
     text = page.get_data(as_text=True)
@@ -510,7 +513,7 @@ def test_a_link_issued_before_the_name_existed_cannot_move_it_later(
         web = _beside(other, org_env, live_clock)
         early = web.post("/connections", json={"name": "acme", "login": other.url}, headers=AUTH)
         connect(web)  # meanwhile, acme is connected in the first org
-        back = decide(early.json["connect_url"])  # type: ignore[index]
+        back = decide(early.json["authorize_url"])  # type: ignore[index]
         late = web.get("/oauth/callback", query_string=back, headers={"Accept": "application/json"})
         assert late.status_code == 409
         assert late.json["error"] == "org_mismatch"  # type: ignore[index]
@@ -520,10 +523,10 @@ def test_a_link_issued_before_the_name_existed_cannot_move_it_later(
 def test_a_spent_consent_link_is_not_handed_out_again(web: FlaskClient, org: Any) -> None:
     connect(web)
     requests.post(f"{org.url}/_emulator/refresh-tokens/revoke", timeout=5).raise_for_status()
-    first = web.get(QUERY, headers=ACME).json["connect_url"]  # type: ignore[index]
+    first = web.get(QUERY, headers=ACME).json["authorize_url"]  # type: ignore[index]
     back = decide(first, decision="deny")  # the person opened it, and declined
     assert web.get("/oauth/callback", query_string=back).status_code == 403
-    second = web.get(QUERY, headers=ACME).json["connect_url"]  # type: ignore[index]
+    second = web.get(QUERY, headers=ACME).json["authorize_url"]  # type: ignore[index]
     assert second != first
     assert web.get("/oauth/callback", query_string=decide(second)).status_code == 200
 

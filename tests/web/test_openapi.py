@@ -257,7 +257,7 @@ def full_app(
 def _as_a_browser_comes_back(app: Flask) -> dict[str, str]:
     """The callback's query after a person allowed a fresh connect link at the emulator."""
     link = app.test_client().post("/connections", json={"name": "acme-prod"}, headers=AUTH)
-    return decide(link.json["connect_url"])  # type: ignore[index]
+    return decide(link.json["authorize_url"])  # type: ignore[index]
 
 
 @SCHEMA.parametrize()
@@ -281,6 +281,10 @@ def test_the_service_keeps_to_its_document(
         # A valid callback is one Salesforce sends after a person allowed: a state this service
         # signed, a code Salesforce issued. No generated string is either.
         case.query = _as_a_browser_comes_back(full_app)
+    if case.operation.path == "/connect/{nonce}" and case.meta.generation.mode.is_positive:
+        # A valid nonce is one of a link this service made; no generated string is.
+        link = full_app.test_client().post("/connections", json={"name": "acme"}, headers=AUTH)
+        case.path_parameters = {"nonce": link.json["connect_url"].rsplit("/", 1)[1]}  # type: ignore[index]
     response = case.call(headers=AUTH)
     # No list of checks: every check schemathesis has.
     case.validate_response(response, headers=AUTH)
