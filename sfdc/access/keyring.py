@@ -60,7 +60,11 @@ class Keyring:
         key_id = keys.key_id(presented)
         if key_id is None or self.store is None:
             return None
-        record = self._record(key_id)
+        record, fresh = self._record(key_id)
+        if record is not None and not fresh and not keys.matches(presented, record.digest):
+            # Maybe rotated elsewhere since this process looked: the new key works at once.
+            # (A wrong secret costs one read, as an unknown id does.)
+            record, fresh = self._record(key_id, reread=True)
         if record is None or not keys.matches(presented, record.digest):
             return None
         return Caller(record.client, record.key_id, record.scopes, record.default_connection)
@@ -70,16 +74,17 @@ class Keyring:
         with self._lock:
             self._seen.pop(key_id, None)
 
-    def _record(self, key_id: str) -> KeyRecord | None:
+    def _record(self, key_id: str, *, reread: bool = False) -> tuple[KeyRecord | None, bool]:
+        """(the key's record, whether it was read from the database just now)."""
         assert self.store is not None
         now = self.clock()
         with self._lock:
             cached = self._seen.get(key_id)
-        if cached is not None and now - cached[1] < REVOCATION_DELAY:
-            return cached[0]
+        if not reread and cached is not None and now - cached[1] < REVOCATION_DELAY:
+            return cached[0], False
         record = self.store.find(key_id)
         with self._lock:
             if len(self._seen) >= CACHE_LIMIT:
                 self._seen.clear()
             self._seen[key_id] = (record, now)
-        return record
+        return record, True

@@ -1,0 +1,299 @@
+"""Every scope decision over HTTP: the app with connected orgs, the emulator, named keys.
+
+Keys are made the way an operator makes them, through ``POST /keys`` with a
+configured (full-access) key; each test then calls as a named key and checks
+what a user of that key would notice: 200, or 403 ``forbidden`` naming the
+missing scope, or 401 for a key that is not (or no longer) valid.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from sfdc.access.keyring import REVOCATION_DELAY
+from sfdc.settings.settings import Settings, load_settings
+from sfdc.web import create_app
+from sfdc.web.extension import CONNECTIONS_KEY
+from tests.conftest import API_KEY, USERNAME, FakeClock, KeyPair
+from tests.orgs_support import PERSON, connect, connected_env, decide, org_config
+from tests.web.conftest import AUTH
+from tests.web.test_metrics import sample
+
+USERINFO = "/api/oauth2/userinfo"
+QUERY = "/api/data/v60.0/query?q=SELECT+Id+FROM+Account"
+
+
+@pytest.fixture
+def org(keypair: KeyPair) -> Iterator[Any]:
+    from sfdc.emulator import running_emulator
+
+    with running_emulator(org_config(keypair, rotate=False)) as running:
+        yield running
+
+
+@pytest.fixture
+def org_settings(org: Any, seed_env: dict[str, str], database_url: str) -> Settings:
+    return load_settings(connected_env(seed_env, org.url, database_url))
+
+
+_APPS: list[Flask] = []
+
+
+def _instance(settings: Settings, clock: FakeClock) -> Flask:
+    app = create_app(settings, clock=clock)
+    _APPS.append(app)
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _close_databases() -> Iterator[None]:
+    yield
+    while _APPS:
+        _APPS.pop().extensions[CONNECTIONS_KEY].store.dispose()
+
+
+@pytest.fixture
+def web(org_settings: Settings, live_clock: FakeClock) -> FlaskClient:
+    client = _instance(org_settings, live_clock).test_client()
+    connect(client, "acme")
+    connect(client, "globex")
+    return client
+
+
+def new_key(web: FlaskClient, *scopes: str, default: str | None = None) -> str:
+    body: dict[str, Any] = {"client": "billing-app", "scopes": list(scopes)}
+    if default:
+        body["default_connection"] = default
+    answer = web.post("/keys", json=body, headers=AUTH)
+    assert answer.status_code == 201, answer.json
+    key: str = answer.json["key"]  # type: ignore[index]
+    return key
+
+
+def bearer(key: str, connection: str | None = None) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {key}"}
+    return {**headers, "X-Sfdc-Connection": connection} if connection else headers
+
+
+def refused(answer: Any, scope: str) -> None:
+    assert answer.status_code == 403, answer.json
+    assert answer.json["error"] == "forbidden"
+    assert f"'{scope}'" in answer.json["hint"]
+    assert answer.json["retryable"] is False
+
+
+def test_a_proxy_key_for_acme_reaches_acme_through_the_proxy_and_nothing_else(
+    web: FlaskClient,
+) -> None:
+    key = new_key(web, "proxy:acme")
+    as_acme = web.get(USERINFO, headers=bearer(key, "acme"))
+    assert as_acme.status_code == 200
+    assert as_acme.json["preferred_username"] == PERSON  # type: ignore[index]
+    assert web.get(QUERY, headers=bearer(key, "acme")).status_code == 200
+    refused(web.get("/token", headers=bearer(key, "acme")), "token:acme")
+    refused(web.get("/connection", headers=bearer(key, "acme")), "token:acme")
+    refused(web.get(QUERY, headers=bearer(key, "globex")), "proxy:globex")
+    refused(web.delete("/connections/acme", headers=bearer(key)), "connections:acme")
+    refused(web.get(QUERY, headers=bearer(key)), "proxy:jwt")  # the JWT identity
+    refused(web.get("/token", headers=bearer(key)), "token:jwt")
+    refused(web.get("/keys", headers=bearer(key)), "keys")
+    assert web.get("/connections/acme", headers=AUTH).status_code == 200  # still there
+
+
+def test_a_default_connection_serves_callers_that_send_no_header(web: FlaskClient) -> None:
+    key = new_key(web, "proxy:acme", default="acme")
+    answer = web.get(USERINFO, headers=bearer(key))
+    assert answer.status_code == 200
+    assert answer.json["preferred_username"] == PERSON  # type: ignore[index]
+    refused(web.get(QUERY, headers=bearer(key, "globex")), "proxy:globex")  # the header wins
+
+
+def test_a_token_key_receives_tokens_and_may_proxy(web: FlaskClient) -> None:
+    key = new_key(web, "token:acme")
+    token = web.get("/token", headers=bearer(key, "acme"))
+    assert token.status_code == 200 and token.json["access_token"]  # type: ignore[index]
+    assert web.get("/connection", headers=bearer(key, "acme")).status_code == 200
+    assert web.get(QUERY, headers=bearer(key, "acme")).status_code == 200
+    report = web.post("/token", json={"rejected": "nope"}, headers=bearer(key, "acme"))
+    assert report.status_code == 200
+    refused(web.post("/token", json={"rejected": "x"}, headers=bearer(key)), "token:jwt")
+    refused(web.get("/connections/acme", headers=bearer(key)), "connections:acme")
+
+
+def test_the_jwt_identity_is_a_resource_of_its_own(web: FlaskClient) -> None:
+    key = new_key(web, "token:jwt")
+    assert web.get("/token", headers=bearer(key)).status_code == 200
+    as_jwt = web.get(USERINFO, headers=bearer(key))
+    assert as_jwt.json["preferred_username"] == USERNAME  # type: ignore[index]
+    refused(web.get("/token", headers=bearer(key, "acme")), "token:acme")
+
+
+def test_the_demo_page_shows_live_credentials_only_to_token_holders_over_jwt(
+    web: FlaskClient,
+) -> None:
+    proxy_only = web.get("/", headers=bearer(new_key(web, "proxy:*")))
+    assert proxy_only.status_code == 200
+    assert proxy_only.json["response_text"]["access_token"] == "REDACTED"  # type: ignore[index]
+    holder = web.get("/", headers=bearer(new_key(web, "token:jwt")))
+    assert holder.json["redacted"] == []  # type: ignore[index]
+    assert web.get("/", headers=bearer("00Dsfkabcdefghij!" + "a" * 43)).status_code == 401
+
+
+def test_managing_connections_is_per_connection_and_lists_only_those(web: FlaskClient) -> None:
+    key = new_key(web, "connections:acme")
+    listed = web.get("/connections", headers=bearer(key))
+    assert [c["name"] for c in listed.json["connections"]] == ["acme"]  # type: ignore[index]
+    assert web.get("/connections/acme", headers=bearer(key)).status_code == 200
+    refused(web.get("/connections/globex", headers=bearer(key)), "connections:globex")
+    refused(
+        web.post("/connections", json={"name": "globex"}, headers=bearer(key)),
+        "connections:globex",
+    )
+    refused(web.get(QUERY, headers=bearer(key, "acme")), "proxy:acme")
+    assert web.delete("/connections/acme", headers=bearer(key)).status_code == 200
+    everything = web.get("/connections", headers=AUTH).json["connections"]  # type: ignore[index]
+    assert [c["name"] for c in everything] == ["globex"]
+    refused(web.get("/connections", headers=bearer(new_key(web, "proxy:*"))), "connections:*")
+
+
+def test_managing_keys_needs_the_keys_scope(web: FlaskClient) -> None:
+    admin = new_key(web, "keys")
+    made = web.post(
+        "/keys", json={"client": "etl", "scopes": ["proxy:globex"]}, headers=bearer(admin)
+    )
+    assert made.status_code == 201
+    listed = web.get("/keys", headers=bearer(admin)).json["keys"]  # type: ignore[index]
+    assert {k["client"] for k in listed} == {"billing-app", "etl"}
+    assert all("key" not in k for k in listed)
+    refused(
+        web.post(
+            "/keys",
+            json={"client": "x", "scopes": ["keys"]},
+            headers=bearer(
+                made.json["key"]  # type: ignore[index]
+            ),
+        ),
+        "keys",
+    )
+    refused(web.get(USERINFO, headers=bearer(admin)), "proxy:jwt")  # keys grants nothing else
+
+
+def test_other_places_salesforce_clients_put_a_session_are_accepted(web: FlaskClient) -> None:
+    key = new_key(web, "proxy:acme", default="acme")
+    assert web.get(USERINFO, headers={"Authorization": f"OAuth {key}"}).status_code == 200
+    assert web.get(USERINFO, headers={"X-SFDC-Session": key}).status_code == 200
+    # Only identity-URL paths read a key from the query string.
+    assert web.get(f"{USERINFO}?oauth_token={key}").status_code == 401
+
+
+def test_an_unknown_key_is_401_and_a_known_one_outside_its_scope_is_403(web: FlaskClient) -> None:
+    key = new_key(web, "proxy:acme")
+    forged = key[:-4] + "AAAA" if not key.endswith("AAAA") else key[:-4] + "BBBB"
+    for unknown in (forged, "00Dsfkzzzzzzzzzz!" + "a" * 43, "not-a-key-at-all-0123456789"):
+        answer = web.get(QUERY, headers=bearer(unknown, "acme"))
+        assert answer.status_code == 401, unknown
+        assert answer.json["error"] == "unauthorized"  # type: ignore[index]
+
+
+def test_rotating_and_revoking_reach_another_instance_within_the_delay(
+    org_settings: Settings, live_clock: FakeClock
+) -> None:
+    first = _instance(org_settings, live_clock).test_client()
+    connect(first, "acme")
+    other_clock = FakeClock(live_clock.now)
+    second = _instance(org_settings, other_clock).test_client()
+    made = first.post("/keys", json={"client": "etl", "scopes": ["proxy:acme"]}, headers=AUTH)
+    key_id, key = made.json["id"], made.json["key"]  # type: ignore[index]
+    assert second.get(QUERY, headers=bearer(key, "acme")).status_code == 200
+
+    rotated = first.post(f"/keys/{key_id}/rotate", headers=AUTH)
+    assert rotated.status_code == 200
+    new = rotated.json["key"]  # type: ignore[index]
+    assert new != key and rotated.json["id"] == key_id  # type: ignore[index]
+    assert first.get(QUERY, headers=bearer(key, "acme")).status_code == 401  # here: at once
+    assert second.get(QUERY, headers=bearer(new, "acme")).status_code == 200  # never seen: read
+    other_clock.advance(REVOCATION_DELAY)
+    assert second.get(QUERY, headers=bearer(key, "acme")).status_code == 401
+
+    revoked = first.delete(f"/keys/{key_id}", headers=AUTH)
+    assert revoked.status_code == 200 and revoked.json["revoked_at"]  # type: ignore[index]
+    assert second.get(QUERY, headers=bearer(new, "acme")).status_code == 200  # its cached view
+    other_clock.advance(REVOCATION_DELAY)
+    assert second.get(QUERY, headers=bearer(new, "acme")).status_code == 401
+    assert first.delete("/keys/abcdefghij", headers=AUTH).status_code == 404
+
+
+def test_the_person_approving_sees_the_client_and_what_is_replaced(web: FlaskClient) -> None:
+    key = new_key(web, "connections:acme")
+    link = web.post(
+        "/connections", json={"name": "acme", "replace": True}, headers=bearer(key)
+    ).json
+    path = "/connect/" + link["connect_url"].rsplit("/connect/", 1)[1]  # type: ignore[index]
+    page = web.get(path).get_data(as_text=True)
+    assert "billing-app" in page
+    assert PERSON in page and "replaces" in page
+    assert link["authorize_url"] in page.replace("&amp;", "&")  # type: ignore[index]
+    pending = web.get(path, headers={"Accept": "application/json"}).json
+    assert pending["client"] == "billing-app" and pending["replace"] is True  # type: ignore[index]
+    assert pending["existing"]["username"] == PERSON  # type: ignore[index]
+    assert web.get("/connect/no-such-link").status_code == 400
+
+    back = decide(link["authorize_url"], username=USERNAME)  # type: ignore[index]
+    done = web.get("/oauth/callback", query_string=back)
+    assert done.status_code == 200
+    shown = done.get_data(as_text=True)
+    assert USERNAME in shown and "billing-app" in shown
+    stored = web.get("/connections/acme", headers=AUTH).json
+    assert stored["username"] == USERNAME and stored["created_by"] == "billing-app"  # type: ignore[index]
+
+
+def test_a_reconnect_as_another_user_needs_replace(web: FlaskClient) -> None:
+    link = web.post("/connections", json={"name": "acme"}, headers=AUTH).json
+    back = decide(link["authorize_url"], username=USERNAME)  # type: ignore[index]
+    answer = web.get("/oauth/callback", query_string=back, headers={"Accept": "application/json"})
+    assert answer.status_code == 409
+    assert answer.json["error"] == "user_mismatch"  # type: ignore[index]
+    still = web.get("/connections/acme", headers=AUTH).json
+    assert still["username"] == PERSON  # type: ignore[index]
+
+
+def test_every_use_is_an_audit_line_and_a_metric_without_the_key(
+    web: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    key = new_key(web, "token:acme", "connections:acme")
+    before = web.get("/metrics").get_data(as_text=True)
+    with caplog.at_level(logging.INFO, logger="sfdc.audit"):
+        token = web.get("/token", headers=bearer(key, "acme")).json["access_token"]  # type: ignore[index]
+        web.get(QUERY, headers=bearer(key, "acme"))
+        web.post("/connections", json={"name": "acme"}, headers=bearer(key))
+        web.delete("/connections/acme", headers=bearer(key))
+    after = web.get("/metrics").get_data(as_text=True)
+    lines = [r for r in caplog.records if r.name == "sfdc.audit"]
+    uses = [(r.audit, r.client, r.connection) for r in lines]  # type: ignore[attr-defined]
+    assert uses == [
+        ("token", "billing-app", "acme"),
+        ("proxy", "billing-app", "acme"),
+        ("connect_link", "billing-app", "acme"),
+        ("deleted", "billing-app", "acme"),
+    ]
+    for record in lines:
+        assert key not in record.getMessage() and token not in record.getMessage()
+    for use in ("token", "proxy", "connect_link", "deleted"):
+        labels = {"client": "billing-app", "connection": "acme", "use": use}
+        assert (
+            sample(after, "sfdc_credential_uses_total", **labels)
+            - sample(before, "sfdc_credential_uses_total", **labels)
+            == 1
+        )
+
+
+def test_configured_keys_keep_full_access(web: FlaskClient) -> None:
+    assert API_KEY in AUTH["Authorization"]
+    assert web.get("/token", headers={**AUTH, "X-Sfdc-Connection": "globex"}).status_code == 200
+    assert web.get("/keys", headers=AUTH).status_code == 200
