@@ -32,7 +32,8 @@ ANY = "*"
 _IMPLIES = {TOKEN: (TOKEN, PROXY)}
 _RESOURCE = re.compile(NAME_PATTERN)
 # One scope, as JSON Schema (ECMA-262) and Python both read it; the OpenAPI document states it.
-SCOPE_PATTERN = rf"^(keys(:\*)?|(token|proxy|connections):(\*|{NAME_PATTERN.removeprefix('^').removesuffix('$')}))$"
+_NAME = NAME_PATTERN.removeprefix("^").removesuffix("$")
+SCOPE_PATTERN = rf"^(keys(:\*)?|(token|proxy|connections):(\*|{_NAME}))$"
 GRAMMAR = (
     "capability:resource, e.g. proxy:acme, token:jwt, connections:*, keys; capabilities "
     f"{', '.join(CAPABILITIES)}; resources jwt, a connection name, or *"

@@ -35,7 +35,9 @@ def test_a_new_key_has_the_contract_form_and_passes_the_sf_cli_check() -> None:
 def test_a_rotated_key_keeps_its_id_and_changes_its_secret() -> None:
     key_id, key = keys.new_key()
     same_id, rotated = keys.new_key(key_id)
-    assert same_id == key_id and keys.key_id(rotated) == key_id and rotated != key
+    assert same_id == key_id
+    assert keys.key_id(rotated) == key_id
+    assert rotated != key
     assert not keys.matches(rotated, keys.digest(key))
     assert keys.matches(key, keys.digest(key))
 

@@ -117,7 +117,8 @@ def test_a_default_connection_serves_callers_that_send_no_header(web: FlaskClien
 def test_a_token_key_receives_tokens_and_may_proxy(web: FlaskClient) -> None:
     key = new_key(web, "token:acme")
     token = web.get("/token", headers=bearer(key, "acme"))
-    assert token.status_code == 200 and token.json["access_token"]  # type: ignore[index]
+    assert token.status_code == 200
+    assert token.json["access_token"]
     assert web.get("/connection", headers=bearer(key, "acme")).status_code == 200
     assert web.get(QUERY, headers=bearer(key, "acme")).status_code == 200
     report = web.post("/token", json={"rejected": "nope"}, headers=bearer(key, "acme"))
@@ -215,14 +216,16 @@ def test_rotating_and_revoking_reach_another_instance_within_the_delay(
     rotated = first.post(f"/keys/{key_id}/rotate", headers=AUTH)
     assert rotated.status_code == 200
     new = rotated.json["key"]  # type: ignore[index]
-    assert new != key and rotated.json["id"] == key_id  # type: ignore[index]
+    assert new != key
+    assert rotated.json["id"] == key_id
     assert first.get(QUERY, headers=bearer(key, "acme")).status_code == 401  # here: at once
     assert second.get(QUERY, headers=bearer(new, "acme")).status_code == 200  # never seen: read
     other_clock.advance(REVOCATION_DELAY)
     assert second.get(QUERY, headers=bearer(key, "acme")).status_code == 401
 
     revoked = first.delete(f"/keys/{key_id}", headers=AUTH)
-    assert revoked.status_code == 200 and revoked.json["revoked_at"]  # type: ignore[index]
+    assert revoked.status_code == 200
+    assert revoked.json["revoked_at"]
     assert second.get(QUERY, headers=bearer(new, "acme")).status_code == 200  # its cached view
     other_clock.advance(REVOCATION_DELAY)
     assert second.get(QUERY, headers=bearer(new, "acme")).status_code == 401
@@ -237,10 +240,12 @@ def test_the_person_approving_sees_the_client_and_what_is_replaced(web: FlaskCli
     path = "/connect/" + link["connect_url"].rsplit("/connect/", 1)[1]  # type: ignore[index]
     page = web.get(path).get_data(as_text=True)
     assert "billing-app" in page
-    assert PERSON in page and "replaces" in page
+    assert PERSON in page
+    assert "replaces" in page
     assert link["authorize_url"] in page.replace("&amp;", "&")  # type: ignore[index]
     pending = web.get(path, headers={"Accept": "application/json"}).json
-    assert pending["client"] == "billing-app" and pending["replace"] is True  # type: ignore[index]
+    assert pending["client"] == "billing-app"
+    assert pending["replace"] is True
     assert pending["existing"]["username"] == PERSON  # type: ignore[index]
     assert web.get("/connect/no-such-link").status_code == 400
 
@@ -248,9 +253,11 @@ def test_the_person_approving_sees_the_client_and_what_is_replaced(web: FlaskCli
     done = web.get("/oauth/callback", query_string=back)
     assert done.status_code == 200
     shown = done.get_data(as_text=True)
-    assert USERNAME in shown and "billing-app" in shown
+    assert USERNAME in shown
+    assert "billing-app" in shown
     stored = web.get("/connections/acme", headers=AUTH).json
-    assert stored["username"] == USERNAME and stored["created_by"] == "billing-app"  # type: ignore[index]
+    assert stored["username"] == USERNAME
+    assert stored["created_by"] == "billing-app"
 
 
 def test_a_reconnect_as_another_user_needs_replace(web: FlaskClient) -> None:
@@ -283,7 +290,8 @@ def test_every_use_is_an_audit_line_and_a_metric_without_the_key(
         ("deleted", "billing-app", "acme"),
     ]
     for record in lines:
-        assert key not in record.getMessage() and token not in record.getMessage()
+        assert key not in record.getMessage()
+        assert token not in record.getMessage()
     for use in ("token", "proxy", "connect_link", "deleted"):
         labels = {"client": "billing-app", "connection": "acme", "use": use}
         assert (
