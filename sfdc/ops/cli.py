@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -18,8 +17,10 @@ from typing import Any, TypeVar
 
 import click
 
+from sfdc.access.keys import new_key
 from sfdc.clock import utc_now
 from sfdc.errors import SfdcError
+from sfdc.ops.keys import keys
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -127,7 +128,7 @@ def keygen(
     pair = generate(common_name, utc_now())
     _write_secret(key_path, pair.private_key_pem)
     cert_path.write_text(pair.certificate_pem)
-    api_key = secrets.token_urlsafe(32) if with_api_key else None
+    api_key = new_key()[1] if with_api_key else None
     document = credhub_json(
         pair,
         credential=credential,
@@ -381,3 +382,6 @@ def smoke(
     if junit_file is not None:
         junit_file.write_bytes(junit(results))
     sys.exit(1 if any(r.status == "fail" for r in results) else 0)
+
+
+main.add_command(keys)

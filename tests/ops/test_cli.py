@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import stat
 import subprocess
 import sys
@@ -44,6 +45,8 @@ def test_keygen_writes_a_bindable_pair_and_says_what_to_do(tmp_path: Path) -> No
     assert settings.username == "api@example.com"
     assert settings.key_source == "service 'demo-credhub', credential 'demo-certificate'"
     assert settings.api_keys == {credentials["api_keys"]}
+    # The named-key form: a recognizable prefix for scanners, accepted by the sf CLI.
+    assert re.fullmatch(r"00Dsfk[a-z2-7]{10}![A-Za-z0-9]{43}", credentials["api_keys"])
     assert settings.encryption_keys == (credentials["encryption_key"],)
     assert settings.connections_enabled
     Fernet(credentials["encryption_key"])  # a usable Fernet key
