@@ -2,8 +2,9 @@
 
 The service runs on a real loopback port with no SFDC_CALLBACK_URL, so the
 callback it registers is derived from how it was reached, as on Cloud Foundry
-behind the router. A person asks for a connect link, opens it, picks a user on
-the emulator's consent page and presses Allow; the browser follows the
+behind the router. A client's named key asks for a connect link; a person opens
+it, reads on our page which client asked, goes on to the emulator's consent
+page, picks a user and presses Allow; the browser follows the
 redirect to our callback. The new connection then serves a proxied query.
 `make test` installs chromium and chromium-driver (see the Makefile).
 """
@@ -104,12 +105,25 @@ def service(keypair: KeyPair, seed_env: dict[str, str], sqlite_url: str) -> Iter
 
 
 def test_a_person_connects_an_org_in_the_browser(browser: webdriver.Chrome, service: str) -> None:
+    made = requests.post(
+        f"{service}/keys",
+        json={"client": "billing-app", "scopes": ["connections:acme"]},
+        headers=AUTH,
+        timeout=10,
+    ).json()
     link: dict[str, Any] = requests.post(
-        f"{service}/connections", json={"name": "acme"}, headers=AUTH, timeout=10
+        f"{service}/connections",
+        json={"name": "acme"},
+        headers={"Authorization": f"Bearer {made['key']}"},
+        timeout=10,
     ).json()
     assert link["callback_url"] == f"{service}/oauth/callback"
 
-    browser.get(link["connect_url"])
+    browser.get(link["connect_url"])  # our page first: who asks, for which name
+    assert browser.find_element(By.ID, "client").text == "billing-app"
+    assert "acme" in browser.find_element(By.ID, "request").text
+    browser.find_element(By.ID, "continue").click()
+    WebDriverWait(browser, 20).until(lambda b: not b.current_url.startswith(service))
     assert "acme" not in browser.current_url.split("?")[0]  # on the emulator's consent page
     Select(browser.find_element(By.ID, "username")).select_by_value(PERSON)
     browser.find_element(By.ID, "approve").click()
@@ -117,6 +131,7 @@ def test_a_person_connects_an_org_in_the_browser(browser: webdriver.Chrome, serv
     result = browser.find_element(By.ID, "result")
     assert result.get_attribute("data-status") == "connected"
     assert PERSON in result.text
+    assert "billing-app" in result.text  # who asked for it
     assert "Connected" in browser.title
 
     query = requests.get(
@@ -149,6 +164,8 @@ def test_pressing_deny_in_the_browser_stores_nothing(
         f"{service}/connections", json={"name": "acme"}, headers=AUTH, timeout=10
     ).json()
     browser.get(link["connect_url"])
+    browser.find_element(By.ID, "continue").click()
+    WebDriverWait(browser, 20).until(lambda b: not b.current_url.startswith(service))
     browser.find_element(By.ID, "deny").click()
     WebDriverWait(browser, 20).until(lambda b: b.current_url.startswith(f"{service}/oauth/"))
     result = browser.find_element(By.ID, "result")
