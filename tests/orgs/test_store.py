@@ -16,6 +16,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
+import sfdc.access.schema  # noqa: F401 - registers api_keys, which shares this database
 from sfdc.errors import ConfigError, ConnectionConflict, InvalidRequest, OrgMismatch
 from sfdc.orgs.schema import Base, ConnectionRow, ConsentRequestRow
 from sfdc.orgs.store import MIGRATIONS, ConnectionStore
@@ -88,7 +89,7 @@ def test_migrating_again_keeps_stored_connections(database_url: str) -> None:
     assert kept.connected_at == NOW  # aware UTC in, aware UTC out, on both databases
     with store.engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0004"
+    assert version == "0005"
 
 
 def test_upgrading_from_the_first_schema_keeps_connections_and_pending_links(
