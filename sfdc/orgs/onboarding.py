@@ -62,6 +62,8 @@ MAX_SCOPES_LENGTH = 500
 MAX_LOGIN_LENGTH = 255
 # As JSON Schema (ECMA-262) and Python both read it; the OpenAPI document states it too.
 SCOPES_PATTERN = r"^ *[A-Za-z0-9_.:-]+( +[A-Za-z0-9_.:-]+)* *$"
+# In key scopes (sfdc.access.scopes) "jwt" is the JWT identity: no connection may be it.
+RESERVED_NAME = "jwt"
 LOGIN_ALIASES = {
     "production": "https://login.salesforce.com",
     "sandbox": "https://test.salesforce.com",
@@ -170,6 +172,12 @@ class Onboarding:
         client: str | None = None,
     ) -> ConnectLink:
         check_name(name)
+        if name == RESERVED_NAME and self.store.get(name) is None:
+            raise InvalidRequest(
+                f"'{RESERVED_NAME}' names the service's own JWT identity in API key scopes "
+                "(token:jwt, proxy:jwt), so no new connection may take it.",
+                hint="Choose another name, e.g. jwt-org.",
+            )
         existing = self.store.get(name)
         login = resolve_login(
             login,

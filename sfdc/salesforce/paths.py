@@ -84,9 +84,18 @@ def target_url(instance_url: str, raw_path: str, raw_query: str, *, allow_loopba
     return f"{url}?{raw_query}" if raw_query else url
 
 
+# Where a caller may put its API key besides Authorization (the Bulk API 1.0's session
+# header): it is this service's key, never Salesforce's, so it is never forwarded.
+_CALLER_KEY_HEADERS = frozenset({"x-sfdc-session"})
+
+
 def request_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """The caller's headers that Salesforce should see (never their Authorization)."""
-    return {name: value for name, value in headers if _FORWARD.match(name)}
+    """The caller's headers that Salesforce should see (never their API key)."""
+    return {
+        name: value
+        for name, value in headers
+        if _FORWARD.match(name) and name.lower() not in _CALLER_KEY_HEADERS
+    }
 
 
 def response_headers(headers: Mapping[str, str]) -> list[tuple[str, str]]:

@@ -85,6 +85,7 @@ def test_request_headers_cross_by_allowlist() -> None:
     sent = request_headers(
         [
             ("Authorization", "Bearer caller-api-key"),
+            ("X-SFDC-Session", "00Dsfkabcdefghij!caller-api-key"),  # the Bulk 1.0 place for it
             ("Cookie", "session=1"),
             ("Host", "service.example.com"),
             ("X-Forwarded-For", "10.0.0.1"),

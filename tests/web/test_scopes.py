@@ -305,3 +305,9 @@ def test_configured_keys_keep_full_access(web: FlaskClient) -> None:
     assert API_KEY in AUTH["Authorization"]
     assert web.get("/token", headers={**AUTH, "X-Sfdc-Connection": "globex"}).status_code == 200
     assert web.get("/keys", headers=AUTH).status_code == 200
+
+
+def test_no_new_connection_may_take_the_name_jwt(web: FlaskClient) -> None:
+    answer = web.post("/connections", json={"name": "jwt"}, headers=AUTH)
+    assert answer.status_code == 400
+    assert "JWT identity" in answer.json["error_description"]  # type: ignore[index]
