@@ -4,7 +4,7 @@ Configuration is parsed once, by ``sfdc.settings.settings``; the shared ``TokenS
 lives in ``app.extensions``. This package depends on the core; the core never
 imports Flask.
 
-May import: every core part (``sfdc.orgs`` and below, ``sfdc.client``); never
+May import: every core part (``sfdc.access``, ``sfdc.orgs`` and below, ``sfdc.client``); never
 ``sfdc.ops`` or ``sfdc.emulator``.
 """
 
