@@ -90,9 +90,10 @@ def require(capability: str, connection: str | None) -> Caller:
         target = f"connection '{connection}'" if connection else "the JWT identity"
         raise Forbidden(
             f"The key of client '{found.client}' does not grant '{capability}' over {target}.",
-            hint=f"This needs the scope '{missing}' (or '{missing.capability}:*'); ask whoever "
-            "manages keys for a key that has it (python -m sfdc keys create), or use the key "
-            "meant for this connection.",
+            hint=f"This needs the scope '{missing}'"
+            + ("" if missing.capability == "keys" else f" (or '{missing.capability}:*')")
+            + "; call with a key that has it, or ask whoever manages keys for one "
+            "(python -m sfdc keys create).",
         )
     return found
 
