@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -20,8 +21,16 @@ from sfdc.access.keyring import REVOCATION_DELAY
 from sfdc.settings.settings import Settings, load_settings
 from sfdc.web import create_app
 from sfdc.web.extension import CONNECTIONS_KEY
-from tests.conftest import API_KEY, USERNAME, FakeClock, KeyPair
-from tests.orgs_support import PERSON, connect, connected_env, decide, org_config
+from tests.conftest import API_KEY, CONSUMER_KEY, CONSUMER_SECRET, USERNAME, FakeClock, KeyPair
+from tests.orgs_support import (
+    PERSON,
+    connect,
+    connected_env,
+    decide,
+    org_config,
+    refresh_at,
+    stored_refresh_token,
+)
 from tests.web.conftest import AUTH
 from tests.web.test_metrics import sample
 
@@ -260,7 +269,7 @@ def test_the_person_approving_sees_the_client_and_what_is_replaced(web: FlaskCli
     assert stored["created_by"] == "billing-app"
 
 
-def test_a_reconnect_as_another_user_needs_replace(web: FlaskClient) -> None:
+def test_a_reconnect_as_another_user_needs_replace(web: FlaskClient, org: Any) -> None:
     link = web.post("/connections", json={"name": "acme"}, headers=AUTH).json
     back = decide(link["authorize_url"], username=USERNAME)  # type: ignore[index]
     answer = web.get("/oauth/callback", query_string=back, headers={"Accept": "application/json"})
@@ -268,6 +277,22 @@ def test_a_reconnect_as_another_user_needs_replace(web: FlaskClient) -> None:
     assert answer.json["error"] == "user_mismatch"  # type: ignore[index]
     still = web.get("/connections/acme", headers=AUTH).json
     assert still["username"] == PERSON  # type: ignore[index]
+    # Nothing was revoked: the stored refresh token still gets new access tokens.
+    requests.post(f"{org.url}/_emulator/expire", timeout=5).raise_for_status()
+    assert web.get(QUERY, headers={**AUTH, "X-Sfdc-Connection": "acme"}).status_code == 200
+
+
+def test_a_replace_revokes_the_old_refresh_token_once_the_new_one_is_stored(
+    web: FlaskClient, org: Any, database_url: str
+) -> None:
+    _, old = stored_refresh_token(database_url, "acme")
+    link = web.post("/connections", json={"name": "acme", "replace": True}, headers=AUTH).json
+    back = decide(link["authorize_url"], username=USERNAME)  # type: ignore[index]
+    assert web.get("/oauth/callback", query_string=back).status_code == 200
+    _, new = stored_refresh_token(database_url, "acme")
+    assert new != old
+    assert refresh_at(org.url, old, CONSUMER_SECRET, CONSUMER_KEY).status_code == 400
+    assert refresh_at(org.url, new, CONSUMER_SECRET, CONSUMER_KEY).status_code == 200
 
 
 def test_every_use_is_an_audit_line_and_a_metric_without_the_key(
