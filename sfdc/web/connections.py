@@ -38,7 +38,7 @@ from sfdc.errors import (
 )
 from sfdc.orgs.records import CONNECTED, NAME_PATTERN, NEEDS_CONSENT
 from sfdc.telemetry import audit
-from sfdc.web.auth import caller, require
+from sfdc.web.auth import caller, may, require
 from sfdc.web.connect_request import ConnectRequest, connect_request
 from sfdc.web.extension import UPSTREAM, connections, token_service
 from sfdc.web.spec import Param, documented
@@ -308,11 +308,24 @@ def callback() -> Response | tuple[Response | str, int] | dict[str, Any] | str:
 
 
 def consent_required(exc: ConsentRequired) -> tuple[dict[str, Any], int]:
-    """The error, with a fresh connect link in its hint, for an API-key caller."""
+    """The error, with a fresh connect link in its hint, for a caller whose key may manage
+    the connection; others are told who can reconnect it."""
     body = exc.to_dict()
     try:
-        link = connections().consent_link(exc.connection, callback_url=callback_url())
+        allowed = may(CONNECTIONS, exc.connection)
+        link = (
+            connections().consent_link(exc.connection, callback_url=callback_url())
+            if allowed
+            else None
+        )
     except SfdcError:
+        return body, exc.status
+    if link is None:
+        body["hint"] = (
+            f"Ask whoever manages connection '{exc.connection}' (a key with the scope "
+            f"'connections:{exc.connection}') for a connect link, and have its user open it "
+            "and choose Allow."
+        )
         return body, exc.status
     link = link.on_page(_base())
     body["hint"] = (

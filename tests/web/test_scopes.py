@@ -336,3 +336,18 @@ def test_no_new_connection_may_take_the_name_jwt(web: FlaskClient) -> None:
     answer = web.post("/connections", json={"name": "jwt"}, headers=AUTH)
     assert answer.status_code == 400
     assert "JWT identity" in answer.json["error_description"]  # type: ignore[index]
+
+
+def test_only_a_key_that_manages_the_connection_gets_a_consent_link(
+    web: FlaskClient, org: Any
+) -> None:
+    requests.post(f"{org.url}/_emulator/refresh-tokens/revoke", timeout=5).raise_for_status()
+    requests.post(f"{org.url}/_emulator/expire", timeout=5).raise_for_status()
+    proxy_only = web.get(QUERY, headers=bearer(new_key(web, "proxy:acme"), "acme"))
+    assert proxy_only.status_code == 502
+    assert "connect_url" not in proxy_only.json  # type: ignore[operator]
+    assert "'connections:acme'" in proxy_only.json["hint"]  # type: ignore[index]
+    manager = new_key(web, "proxy:acme", "connections:acme")
+    managed = web.get(QUERY, headers=bearer(manager, "acme"))
+    assert managed.status_code == 502
+    assert "/connect/" in managed.json["connect_url"]  # type: ignore[index]
