@@ -192,6 +192,12 @@ def test_managing_keys_needs_the_keys_scope(web: FlaskClient) -> None:
         "keys",
     )
     refused(web.get(USERINFO, headers=bearer(admin)), "proxy:jwt")  # keys grants nothing else
+    etl = made.json["key"]  # type: ignore[index]
+    etl_id = made.json["id"]  # type: ignore[index]
+    refused(web.post(f"/keys/{etl_id}/rotate", headers=bearer(etl)), "keys")
+    refused(web.delete(f"/keys/{etl_id}", headers=bearer(etl)), "keys")
+    assert web.post(f"/keys/{etl_id}/rotate", headers=bearer(admin)).status_code == 200
+    assert web.delete(f"/keys/{etl_id}", headers=bearer(admin)).status_code == 200
 
 
 def test_other_places_salesforce_clients_put_a_session_are_accepted(web: FlaskClient) -> None:
