@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sfdc.errors import UnknownConnection
+from sfdc.orgs import approval
 from sfdc.orgs.alerts import Alerts
 from sfdc.orgs.consent import StateSigner
 from sfdc.orgs.keepalive import KeepAlive
@@ -139,7 +140,7 @@ class Connections:
 
     def pending(self, nonce: str) -> dict[str, Any]:
         """What the person opening the connect link ``nonce`` is asked to approve."""
-        return self.onboarding.pending(nonce)
+        return approval.pending(self.onboarding, nonce)
 
     def complete(self, **callback: str | None) -> dict[str, Any]:
         stored = self.onboarding.complete(**callback)

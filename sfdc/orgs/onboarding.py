@@ -36,7 +36,7 @@ from sfdc.errors import (
     StateUsed,
 )
 from sfdc.orgs.alerts import Alerts
-from sfdc.orgs.consent import StateSigner, challenge, pkce_pair
+from sfdc.orgs.consent import StateSigner, pkce_pair
 from sfdc.orgs.records import CONNECTED, NEEDS_CONSENT, check_name, describe
 from sfdc.orgs.schema import ConnectionRow, ConsentRequestRow
 from sfdc.orgs.store import ConnectionStore
@@ -201,10 +201,11 @@ class Onboarding:
         )
         self.store.add_request(pending, now)
         log.info("connect link issued for connection %s at %s", name, login)
-        url = self._authorize_url(pending, state, pkce_challenge)
+        url = self.authorize_url(pending, state, pkce_challenge)
         return ConnectLink(name, url, login, scopes, callback_url, expires_at, nonce)
 
-    def _authorize_url(self, pending: ConsentRequestRow, state: str, pkce_challenge: str) -> str:
+    def authorize_url(self, pending: ConsentRequestRow, state: str, pkce_challenge: str) -> str:
+        """Salesforce's authorize URL for a pending request."""
         query = urlencode(
             {
                 "response_type": "code",
@@ -217,33 +218,6 @@ class Onboarding:
             }
         )
         return f"{pending.login_url}{AUTHORIZE_PATH}?{query}"
-
-    def pending(self, nonce: str) -> dict[str, Any]:
-        """What the person opening a connect link is asked to approve: the connection's
-        name, the client that asked, the login and scopes, the connection it would replace
-        (who and where it is bound now), and Salesforce's authorize URL to go on to."""
-        found = self.store.get_request(nonce)
-        if found is None:
-            raise StateUsed("This connect link was already used, or never existed.")
-        if self.clock() >= found.expires_at:
-            raise StateExpired("This connect link has expired; nothing was stored.")
-        verifier = self.sealer.open(found.code_verifier, name=nonce, purpose="code_verifier")
-        if verifier is None:
-            raise StateUnreadable(
-                "This connect link was sealed with an encryption key this service no longer holds."
-            )
-        existing = self.store.get(found.name)
-        state = self.signer.state(nonce, found.expires_at)
-        return {
-            "name": found.name,
-            "client": found.requested_by,
-            "login_url": found.login_url,
-            "scopes": found.scopes,
-            "expires_at": found.expires_at,
-            "replace": found.replace_org,
-            "existing": describe(existing) if existing is not None else None,
-            "authorize_url": self._authorize_url(found, state, challenge(verifier)),
-        }
 
     def complete(
         self,
