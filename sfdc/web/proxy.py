@@ -45,6 +45,7 @@ class SomePath(AnyPath):
     """``AnyPath``, but not empty: ``/services/data/`` itself is the versions route."""
 
     regex = r"[\s\S]+"
+    part_isolating = False
 
 
 # Segments that are never '.' or '..' and need no encoding: always forwarded. Any other
