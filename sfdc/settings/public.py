@@ -36,8 +36,9 @@ def _url(raw: str | None) -> str | None:
     local = parts.scheme == "http" and is_loopback(parts.hostname or "")
     bare = parts.path in ("", "/") and not (parts.query or parts.fragment or "@" in parts.netloc)
     if not (parts.scheme == "https" or local) or not parts.hostname or not bare:
+        shown = "(a URL with a user or password)" if "@" in raw else f"'{raw}'"
         raise ConfigError(
-            f"SFDC_PUBLIC_URL '{raw}' is not https://host[:port] (no path, query or user).",
+            f"SFDC_PUBLIC_URL {shown} is not https://host[:port] (no path, query or user).",
             hint="Set it to the route callers use, e.g. https://sfdc-token.apps.example.com, "
             "or leave it unset to take the address from the request.",
         )
