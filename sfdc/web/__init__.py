@@ -15,6 +15,7 @@ import uuid
 
 import requests
 from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from sfdc.access.keyring import Keyring
 from sfdc.access.store import KeyStore
@@ -76,6 +77,7 @@ def routes(app: Flask) -> None:
     # The proxy must see '//host' paths to refuse them, not have them merged away.
     app.url_map.merge_slashes = False
     app.url_map.converters["anypath"] = proxy.AnyPath
+    app.url_map.converters["somepath"] = proxy.SomePath
     for blueprint in (
         approve.bp,
         connection_test.bp,
@@ -141,6 +143,11 @@ def create_app(
     # Proxied bodies are buffered once so a re-authenticated request can be replayed.
     app.config["MAX_CONTENT_LENGTH"] = MAX_PROXIED_BODY
     routes(app)
+    hops = settings.public.forwarded_hops
+    if hops:  # the scheme and host callers used, as the trusted router(s) report them
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
     # A body that trickles or stops short ends in 408/400 instead of holding a worker.
     app.wsgi_app = BodyDeadline(app.wsgi_app)  # type: ignore[method-assign]
     app.before_request(_start_request)
