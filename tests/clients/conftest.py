@@ -74,14 +74,27 @@ def service_fronted(
     assert API_KEY not in output, "the service logged the API key"
 
 
-@pytest.fixture(params=["emulator", "service"])
-def target(request: pytest.FixtureRequest, keypair: KeyPair) -> Target:
-    """The instance URL and token a client is given; for the emulator a fresh access token
-    each time, since scenarios end every session."""
+TARGETS = ["emulator", "service"]
+
+
+def _target(request: pytest.FixtureRequest, keypair: KeyPair) -> Target:
     fronted: Fronted = request.getfixturevalue(f"{request.param}_fronted")
     front = fronted.front
     if request.param == "emulator":
+        # A fresh access token each time: scenarios end every session.
         token = emulator_access_token(front.url, front.ca_file, keypair)
     else:
         token = API_KEY
     return Target(request.param, front.url, token, front.ca_file, fronted.emulator.url)
+
+
+@pytest.fixture(params=TARGETS)
+def target(request: pytest.FixtureRequest, keypair: KeyPair) -> Target:
+    """The instance URL and token a client is given, for one test."""
+    return _target(request, keypair)
+
+
+@pytest.fixture(scope="module", params=TARGETS)
+def module_target(request: pytest.FixtureRequest, keypair: KeyPair) -> Target:
+    """The same, for a module whose scenario runs once per target (a Node process)."""
+    return _target(request, keypair)
