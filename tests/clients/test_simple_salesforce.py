@@ -13,7 +13,6 @@ import csv
 import io
 
 import pytest
-import requests
 from simple_salesforce import Salesforce, SalesforceExpiredSession, format_soql
 
 from tests.clients.targets import API_KEY, Target
@@ -136,11 +135,3 @@ def test_a_call_after_the_session_ended(sf: Salesforce, target: Target) -> None:
         with pytest.raises(SalesforceExpiredSession):
             sf.query("SELECT COUNT() FROM User")
     _assert_no_key_reached_salesforce(target)
-
-
-def test_the_front_forwards_as_cloud_foundrys_router_does(target: Target) -> None:
-    """The harness itself: https only, with the CA the clients are given."""
-    answer = requests.get(f"{target.url}/services/data", verify=str(target.ca_file), timeout=10)
-    assert answer.status_code in (200, 401)
-    with pytest.raises(requests.exceptions.SSLError):
-        requests.get(f"{target.url}/services/data", timeout=10)
