@@ -32,6 +32,13 @@ DEAD = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_
         (403, b'[{"errorCode":"INSUFFICIENT_ACCESS"}]', False),
         (401, b"not json", False),
         (200, json.dumps(DEAD).encode(), False),
+        # Bulk API 1.0: an XML or JSON error with exceptionCode InvalidSessionId.
+        (400, b"<error><exceptionCode>InvalidSessionId</exceptionCode></error>", True),
+        (400, b'{"exceptionCode":"InvalidSessionId","exceptionMessage":"Invalid session"}', True),
+        (401, b'{"exceptionCode":"InvalidSessionId"}', True),
+        (400, b'{"exceptionCode":"InvalidJob","exceptionMessage":"InvalidSessionId"}', False),
+        (400, json.dumps(DEAD).encode(), False),  # REST says a dead session with 401 only
+        (500, b"<exceptionCode>InvalidSessionId</exceptionCode>", False),
     ],
 )
 def test_only_a_dead_session_counts_as_one(status: int, body: bytes, dead: bool) -> None:

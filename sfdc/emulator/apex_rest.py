@@ -2,7 +2,10 @@
 
 Orgs expose their own Apex classes there ("Apex Developer Guide", "Exposing Apex Classes
 as REST Web Services"); the emulator has one, `/services/apexrest/echo`, which answers
-any method with what it received: `{"method", "path", "params", "body"}`. It is
+any method with what it received: `{"method", "path", "params", "headers", "body"}`
+(an Apex class reads the headers from `RestContext.request.headers`); and
+`/services/apexrest/moved`, which answers 301 with an absolute `Location` on this
+instance pointing at `echo` (as a class setting `RestContext.response` headers would). It is
 authenticated like the REST API (401 `INVALID_SESSION_ID` for a dead session, usage in
 `Sforce-Limit-Info`); other paths get Apex REST's 404 `NOT_FOUND` "Could not find a match
 for URL", so proxies can be tested end to end.
@@ -15,7 +18,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, request
 
-from .context import current, presented_credential
+from .context import base_url, current, presented_credential
 from .responses import invalid_session, json_response, rest_error
 from .rest_session import report_usage
 
@@ -51,8 +54,19 @@ def echo() -> Response:
     params = {name: request.args.getlist(name) for name in request.args}
     shown = {name: values[0] if len(values) == 1 else values for name, values in params.items()}
     return json_response(
-        {"method": request.method, "path": request.path, "params": shown, "body": body}
+        {
+            "method": request.method,
+            "path": request.path,
+            "params": shown,
+            "headers": dict(request.headers.items()),
+            "body": body,
+        }
     )
+
+
+@blueprint.route("/moved", methods=METHODS)
+def moved() -> Response:
+    return Response(b"", 301, headers={"Location": f"{base_url()}/services/apexrest/echo"})
 
 
 @blueprint.route("/<path:rest>", methods=METHODS)

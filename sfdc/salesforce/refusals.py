@@ -192,17 +192,38 @@ def grant_refusal(
     return refusal(error, description, upstream_status=upstream_status, advice=advice)
 
 
+# Statuses whose body may say the session is dead: REST and Bulk API 2.0 answer 401,
+# Bulk API 1.0 answers 400 (and 401 on some paths), identity and UserInfo 403.
+SESSION_REJECTION_STATUSES = frozenset({400, 401, 403})
+_BULK1_EXCEPTION = "InvalidSessionId"
+
+
 def is_session_rejection(status: int, body: bytes) -> bool:
-    """Whether an answer means "this access token is dead", so a new one can help."""
+    """Whether an answer means "this access token is dead", so a new one can help.
+
+    REST and Bulk API 2.0: 401 ``INVALID_SESSION_ID`` (a JSON array, or XML). Bulk API
+    1.0: ``exceptionCode`` ``InvalidSessionId`` in an XML or JSON error (HTTP 400 or 401).
+    Identity URL and UserInfo: 403 ``Bad_OAuth_Token``."""
+    if status not in SESSION_REJECTION_STATUSES:
+        return False
     if status == 403:
         return body.strip() == b"Bad_OAuth_Token"
-    if status != 401:
-        return False
-    if b"<errorCode>INVALID_SESSION_ID</errorCode>" in body:
+    if b"<exceptionCode>InvalidSessionId</exceptionCode>" in body:
         return True
+    if status == 401 and b"<errorCode>INVALID_SESSION_ID</errorCode>" in body:
+        return True
+    if b"InvalidSessionId" not in body and b"INVALID_SESSION_ID" not in body:
+        return False  # not worth parsing
     try:
         document = json.loads(body)
     except ValueError:
         return False
     errors = document if isinstance(document, list) else [document]
-    return any(isinstance(e, dict) and e.get("errorCode") == "INVALID_SESSION_ID" for e in errors)
+    for e in errors:
+        if not isinstance(e, dict):
+            continue
+        if e.get("exceptionCode") == _BULK1_EXCEPTION:
+            return True
+        if status == 401 and e.get("errorCode") == "INVALID_SESSION_ID":
+            return True
+    return False

@@ -27,6 +27,7 @@ from sfdc.settings.cloudfoundry import Credential, find_credential
 from sfdc.settings.database import DatabaseBinding, find_database
 from sfdc.settings.hosts import PRODUCTION_AUDIENCE, SANDBOX_AUDIENCE, is_loopback
 from sfdc.settings.keepalive import KeepAliveTiming, keepalive_timing
+from sfdc.settings.public import PublicAddress, public_address
 from sfdc.settings.redis import RedisBinding, find_redis
 from sfdc.settings.webhook import WebhookTarget, find_webhook
 from sfdc.telemetry.fingerprints import certificate_fingerprint
@@ -77,6 +78,7 @@ class Settings:
     # Connected orgs' upkeep: the keep-alive job, and where alerts about them go.
     keepalive: KeepAliveTiming = field(default_factory=KeepAliveTiming)
     webhook: WebhookTarget | None = None
+    public: PublicAddress = field(default_factory=PublicAddress)  # the proxy's own address
     warnings: tuple[str, ...] = ()
 
     @property
@@ -391,5 +393,6 @@ def load_settings(
             source.get("SFDC_WEBHOOK_URL", "webhook_url"),
             source.get("SFDC_WEBHOOK_SECRET", "webhook_secret"),
         ),
+        public=public_address(peek.env("SFDC_PUBLIC_URL"), peek.env("SFDC_FORWARDED_HOPS")),
         warnings=warnings,
     )

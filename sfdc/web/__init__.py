@@ -15,6 +15,7 @@ import uuid
 
 import requests
 from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from sfdc.clock import Clock, utc_now
 from sfdc.errors import ConsentRequired
@@ -71,6 +72,7 @@ def routes(app: Flask) -> None:
     # The proxy must see '//host' paths to refuse them, not have them merged away.
     app.url_map.merge_slashes = False
     app.url_map.converters["anypath"] = proxy.AnyPath
+    app.url_map.converters["somepath"] = proxy.SomePath
     for blueprint in (
         connection_test.bp,
         connections.bp,
@@ -133,6 +135,11 @@ def create_app(
     routes(app)
     # A body that trickles or stops short ends in 408/400 instead of holding a worker.
     app.wsgi_app = BodyDeadline(app.wsgi_app)  # type: ignore[method-assign]
+    hops = settings.public.forwarded_hops
+    if hops:  # the scheme and host callers used, as the trusted router(s) report them
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
+        )
     app.before_request(_start_request)
     app.after_request(_no_store)
     app.after_request(_echo_request_id)

@@ -1,8 +1,9 @@
 """API keys: who may see live credentials.
 
-Callers send ``Authorization: Bearer <key>``. Keys are compared in constant
-time against every configured key, so timing reveals neither a key nor which
-one matched. A caller with no key is anonymous (redacted answers where the
+Callers send ``Authorization: Bearer <key>`` (or ``OAuth <key>``, ``X-SFDC-Session``,
+and on identity URLs ``?oauth_token=``, where Salesforce clients put a token). Keys
+are compared in constant time against every configured key, so timing reveals
+neither a key nor which one matched. A caller with no key is anonymous (redacted answers where the
 endpoint allows it); a caller with a wrong key is refused, so a typo is
 noticed instead of silently getting redacted data.
 """
@@ -15,15 +16,27 @@ from flask import request
 
 from sfdc.errors import Unauthorized
 
+# Where Salesforce clients put their access token, and so a key (sfdc.web.proxy): the
+# Authorization header (REST), X-SFDC-Session (Bulk API 1.0), and the identity URL's
+# oauth_token parameter (jsforce's identity()), accepted on identity paths only.
+_SCHEMES = ("bearer", "oauth")
+SESSION_HEADER = "X-SFDC-Session"
+TOKEN_PARAMETER = "oauth_token"  # noqa: S105 - a parameter name
+
 
 def presented_key() -> str | None:
     header = request.headers.get("Authorization", "")
-    scheme, _, key = header.partition(" ")
-    if not header:
-        return None
-    if scheme.lower() != "bearer" or not key.strip():
-        raise Unauthorized("The Authorization header is not 'Bearer <API key>'.")
-    return key.strip()
+    if header:
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() not in _SCHEMES or not key.strip():
+            raise Unauthorized("The Authorization header is not 'Bearer <API key>'.")
+        return key.strip()
+    session = request.headers.get(SESSION_HEADER, "").strip()
+    if session:
+        return session
+    if request.path.startswith("/id/"):
+        return request.args.get(TOKEN_PARAMETER, "").strip() or None
+    return None
 
 
 def caller_is_trusted(api_keys: frozenset[str]) -> bool:

@@ -1,38 +1,36 @@
-"""``/api/<path>``: Salesforce's REST API through the service's token, streamed.
+"""The API proxy's routes: Salesforce's own URL space at the root, and ``/api/<path>``.
 
-The caller's request (method, query string, body, content type) goes to
-``{instance_url}/services/<path>`` with our token instead of their API key.
-The body is read once so it can be replayed: on 401 ``INVALID_SESSION_ID``
-the token is dropped (only if still current), a fresh one obtained (one
-exchange however many callers fail together), and the request sent once more.
-Salesforce's answer streams back in 64 KiB pieces, undecoded, so a large
-download never sits whole in memory. The rules on paths and headers are in
-``sfdc.salesforce.paths``.
+A Salesforce client given this service's URL as its instance URL, and an API key as its
+access token, works unchanged: ``/services/data`` (versions, REST, composite, Bulk API
+2.0, tooling), ``/services/async/XX.X/`` (Bulk API 1.0), ``/services/apexrest/``,
+``/services/oauth2/userinfo`` and the identity URL ``/id/<orgId>/<userId>`` go to the
+same path on the chosen org: the JWT identity, or the connection named in
+``X-Sfdc-Connection``. ``/api/<path>`` is ``/services/<path>``, for callers that
+prefer one prefix. Each route checks the caller (``_authorize``, the one place that
+decides who may use the proxy) and the part of the path the caller chose, then hands
+over to the forwarding core, ``sfdc.web.forward``.
 """
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Iterator
-
-import urllib3
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from werkzeug.routing import PathConverter
 
-from sfdc.errors import InvalidPath, PayloadTooLarge
-from sfdc.salesforce.paths import METHODS, check_path, request_headers, response_headers, target_url
-from sfdc.salesforce.pools import USER_AGENT
-from sfdc.salesforce.refusals import is_session_rejection
-from sfdc.salesforce.transport import Transport
-from sfdc.tokens.exchange import Exchange
+from sfdc.errors import InvalidPath
+from sfdc.salesforce.paths import METHODS, check_path
 from sfdc.web.auth import require_api_key
-from sfdc.web.extension import CONNECTION, UPSTREAM, token_service, token_source
+from sfdc.web.extension import CONNECTION, CONNECTION_HEADER, UPSTREAM, token_service
+from sfdc.web.forward import Target, relay
 from sfdc.web.spec import Param, documented
 
 bp = Blueprint("proxy", __name__)
 
-CHUNK = 64 * 1024
-PREFIX = "/api/"
+API = "/api/"
+DATA = "/services/data"
+ASYNC = "/services/async/"
+APEXREST = "/services/apexrest/"
+USERINFO = "/services/oauth2/userinfo"
+IDENTITY = "/id/"
 
 
 class AnyPath(PathConverter):
@@ -43,134 +41,169 @@ class AnyPath(PathConverter):
     part_isolating = False  # werkzeug infers True for a regex without a slash
 
 
+class SomePath(AnyPath):
+    """``AnyPath``, but not empty: ``/services/data/`` itself is the versions route."""
+
+    regex = r"[\s\S]+"
+    part_isolating = False
+
+
 # Segments that are never '.' or '..' and need no encoding: always forwarded. Any other
 # path is checked in every decoding (check_path) and forwarded or refused as invalid_path.
 _SEGMENT = r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*"
-PATH = Param(
-    "path",
-    "path",
-    "The Salesforce REST path after `/services/`, e.g. `data/v60.0/limits`; it may hold "
-    "slashes. A path with `.`/`..` segments in any encoding, a backslash, a scheme, a leading "
+_RULES = (
+    "A path with `.`/`..`/`..;` segments in any encoding, a backslash, a scheme, a leading "
     "`//` or a control character is refused with 400 `invalid_path`. The path goes to "
-    "Salesforce exactly as sent: send its slashes unencoded.",
-    # No example value: whether a path takes a method is Salesforce's to say (405), not ours.
-    {"type": "string", "pattern": rf"^{_SEGMENT}(/{_SEGMENT})*$"},
+    "Salesforce exactly as sent: send its slashes unencoded."
 )
 
 
-def _raw_target() -> tuple[str, str]:
-    """The path after /api/ and the query string, exactly as the caller encoded them."""
+def _path(description: str, first: str = _SEGMENT) -> Param:
+    pattern = rf"^{first}(/{_SEGMENT})*$"
+    # No example value: whether a path takes a method is Salesforce's to say (405), not ours.
+    return Param("path", "path", f"{description} {_RULES}", {"type": "string", "pattern": pattern})
+
+
+_PROXY = {
+    "raises": (InvalidPath, *UPSTREAM),
+    "opaque_body": True,
+    "passthrough": True,
+    "head": True,
+    "tag": "proxy",
+}
+
+
+def _authorize(connection: str | None) -> None:
+    """Whether this caller may call Salesforce through the proxy, for ``connection`` (the
+    ``X-Sfdc-Connection`` header; None: the JWT identity); 401/403 if not."""
+    require_api_key(token_service().settings.api_keys)
+
+
+def _raw_target(prefix: str) -> tuple[str, str]:
+    """The path from the root and the query string, exactly as the caller encoded them."""
     raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
     if "://" in raw.split("?", 1)[0][:10]:  # absolute-form request target
         raw = "/" + raw.split("://", 1)[1].split("/", 1)[-1]
     path, _, query = raw.partition("?")
-    if not path.startswith(PREFIX):  # no raw URI from the server: rebuild it
+    if not path.startswith(prefix):  # no raw URI from the server: rebuild it
         path, query = request.path, request.query_string.decode("latin-1")
-    return path[len(PREFIX) :], query
+    return path, query
 
 
-def _send(
-    transport: Transport, exchange: Exchange, url: str, body: bytes | None
-) -> urllib3.BaseHTTPResponse:
-    headers = request_headers(request.headers.items())
-    headers.setdefault("Accept-Encoding", "identity")  # relay bytes as the caller asked for them
-    headers["Authorization"] = f"Bearer {exchange.token.access_token}"
-    headers["User-Agent"] = USER_AGENT
-    return transport.open(request.method, url, headers=headers, data=body)
-
-
-def _small_body(upstream: urllib3.BaseHTTPResponse) -> tuple[bytes, bytes]:
-    """(bytes as sent, bytes decoded) of an error answer, to inspect and still relay."""
-    raw = upstream.read(decode_content=False)
-    encoding = upstream.headers.get("Content-Encoding", "").lower()
-    try:
-        if encoding in ("gzip", "deflate"):
-            return raw, zlib.decompress(raw, zlib.MAX_WBITS | 32)
-    except zlib.error:
-        pass
-    return raw, raw
-
-
-def _stream(upstream: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
-    yield from upstream.stream(CHUNK, decode_content=False)
-
-
-def _finish(upstream: urllib3.BaseHTTPResponse) -> None:
-    """Give a fully read connection back to the pool; drop one abandoned midway."""
-    if upstream.isclosed():  # type: ignore[attr-defined]  # urllib3's HTTPResponse has it
-        upstream.release_conn()
-    else:
-        upstream.close()
-
-
-def _body() -> bytes | None:
-    """The whole request body, or 413. With ``Content-Length`` Flask refuses one over the
-    limit before reading it; a chunked body's size shows only while it is read, and Flask
-    would hand over its first ``MAX_CONTENT_LENGTH`` bytes as if they were all of it."""
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
-        return request.get_data() or None  # none, or one with a Content-Length
-    stream, parts, size = request.environ["wsgi.input"], [], 0
-    while size <= limit and (part := stream.read(min(1 << 20, limit + 1 - size))):
-        parts.append(part)  # a stream may return less than asked: read to its end
-        size += len(part)
-    body = b"".join(parts)
-    if size > limit:
-        raise PayloadTooLarge(
-            f"The chunked request body is over the {limit // (1 << 20)} MiB limit; nothing "
-            "was sent to Salesforce."
-        )
-    return body or None
+def _proxy(
+    prefix: str,
+    path: str,
+    *,
+    upstream: str = "",
+    identity: bool = False,
+    may_be_empty: bool = False,
+) -> Response:
+    """Check the caller and the path after ``prefix``, then relay. ``upstream`` replaces
+    ``prefix`` in the path sent to Salesforce (``/api/`` becomes ``/services/``)."""
+    _authorize(request.headers.get(CONNECTION_HEADER))
+    raw_path, raw_query = _raw_target(prefix)
+    tail = raw_path[len(prefix) :]
+    check_path(tail, may_be_empty=may_be_empty)
+    check_path(path, may_be_empty=may_be_empty)  # as the server decoded it, too
+    return relay(Target((upstream or prefix) + tail, raw_query, identity))
 
 
 @bp.route("/api/<anypath:path>", methods=METHODS, provide_automatic_options=False)
 @documented(
     None,
-    raises=(InvalidPath, *UPSTREAM),
-    params=(PATH, CONNECTION),
-    opaque_body=True,
-    passthrough=True,
-    head=True,
-    tag="proxy",
+    params=(
+        _path("The Salesforce path after `/services/`, e.g. `data/v60.0/limits`."),
+        CONNECTION,
+    ),
+    **_PROXY,
 )
 def forward(path: str) -> Response:
-    """Salesforce's REST API at `{instance_url}/services/{path}`, with the service's token
+    """Salesforce's APIs at `{instance_url}/services/{path}`, with the service's token
 
-    Query string, body and content type pass through untouched; Salesforce's status, headers
-    (minus hop-by-hop headers and cookies) and body come back, streamed. On 401
-    `INVALID_SESSION_ID` the token is replaced once and the request replayed.
+    The same as `/services/{path}` at this service's root. Query string, body and the
+    headers Salesforce reads pass through; Salesforce's status, headers (minus hop-by-hop
+    headers and cookies) and body come back, streamed, its links pointing at this service.
+    When Salesforce says the session is dead, the token is replaced once and the request
+    replayed.
     """
-    require_api_key(token_service().settings.api_keys)
-    service = token_source()
-    raw_path, raw_query = _raw_target()
-    check_path(path)  # as the server decoded it, too
-    body = _body()  # before any exchange: a 413 costs no login
-    exchange = service.current()
-    url = target_url(
-        exchange.token.instance_url,
-        raw_path,
-        raw_query,
-        allow_loopback=service.allow_loopback,
-    )
-    upstream = _send(service.transport, exchange, url, body)
-    content: bytes | None = None
-    if upstream.status == 401:
-        content, decoded = _small_body(upstream)
-        if is_session_rejection(401, decoded):
-            _finish(upstream)
-            service.rejected(exchange)
-            # Once: if Salesforce refuses a brand-new token too, that answer is final.
-            upstream = _send(service.transport, service.current(), url, body)
-            content = None
-    headers = response_headers(upstream.headers)
-    if content is not None or request.method == "HEAD":
-        _finish(upstream)
-        relayed = Response(content or b"", status=upstream.status, headers=headers)
-        if request.method == "HEAD" and "Content-Length" in upstream.headers:
-            relayed.headers["Content-Length"] = upstream.headers["Content-Length"]
-        return relayed
-    relayed = Response(
-        _stream(upstream), status=upstream.status, headers=headers, direct_passthrough=True
-    )
-    relayed.call_on_close(lambda: _finish(upstream))
-    return relayed
+    return _proxy(API, path, upstream="/services/")
+
+
+@bp.route(DATA, methods=("GET", "HEAD"), provide_automatic_options=False)
+@bp.route(f"{DATA}/", methods=("GET", "HEAD"), provide_automatic_options=False)
+@documented(None, params=(CONNECTION,), **_PROXY)
+def versions() -> Response:
+    """Salesforce's API versions (`/services/data`, with or without a slash), from the org"""
+    return _proxy(request.path, "", may_be_empty=True)  # either spelling, as sent
+
+
+@bp.route(f"{DATA}/<somepath:path>", methods=METHODS, provide_automatic_options=False)
+@documented(
+    None,
+    params=(
+        _path(
+            "The REST API path, e.g. `v60.0/query` or `v60.0/jobs/ingest` (the version "
+            "resource `v60.0` itself is served too).",
+            rf"v[0-9]+\.[0-9]+/{_SEGMENT}",
+        ),
+        CONNECTION,
+    ),
+    **_PROXY,
+)
+def data(path: str) -> Response:
+    """Salesforce's REST API, Bulk API 2.0 and Tooling API, with the service's token
+
+    For a Salesforce client given this service's URL as its instance URL and an API key as
+    its access token (`Authorization: Bearer` or `OAuth`).
+    """
+    return _proxy(f"{DATA}/", path)
+
+
+@bp.route(f"{ASYNC}<anypath:path>", methods=METHODS, provide_automatic_options=False)
+@documented(
+    None,
+    params=(_path("The Bulk API 1.0 path, e.g. `60.0/job`."), CONNECTION),
+    **_PROXY,
+)
+def bulk(path: str) -> Response:
+    """Salesforce's Bulk API 1.0, with the service's session
+
+    The caller's API key may come in `X-SFDC-Session`, as Bulk API 1.0 clients send it; the
+    service's session goes to Salesforce in its place.
+    """
+    return _proxy(ASYNC, path)
+
+
+@bp.route(f"{APEXREST}<anypath:path>", methods=METHODS, provide_automatic_options=False)
+@documented(
+    None,
+    params=(_path("The Apex REST service's path, as its class maps it."), CONNECTION),
+    **_PROXY,
+)
+def apexrest(path: str) -> Response:
+    """The org's Apex REST services, with the service's token"""
+    return _proxy(APEXREST, path)
+
+
+@bp.route(USERINFO, methods=("GET", "POST", "HEAD"), provide_automatic_options=False)
+@documented(None, params=(CONNECTION,), **_PROXY)
+def userinfo() -> Response:
+    """The OpenID Connect UserInfo of the chosen org's user"""
+    return _proxy(USERINFO, "", may_be_empty=True)
+
+
+@bp.route(
+    f"{IDENTITY}<anypath:path>", methods=("GET", "POST", "HEAD"), provide_automatic_options=False
+)
+@documented(
+    None,
+    params=(_path("The identity URL's `orgId/userId`."), CONNECTION),
+    **_PROXY,
+)
+def identity(path: str) -> Response:
+    """The identity URL of the chosen org's user (the token's `id`), on its login host
+
+    The caller's API key may also come as the `oauth_token` query parameter, as jsforce's
+    `identity()` sends it; it is never passed on.
+    """
+    return _proxy(IDENTITY, path, identity=True)

@@ -12,9 +12,13 @@ Api = Callable[..., requests.Response]
 
 
 def test_echo_returns_what_it_received(api: Api) -> None:
-    response = api("GET", "/services/apexrest/echo", params={"a": "1", "b": ["2", "3"]})
+    response = api(
+        "GET", "/services/apexrest/echo", params={"a": "1", "b": ["2", "3"]}, headers={"X-A": "1"}
+    )
     assert response.status_code == 200
-    assert response.json() == {
+    echoed = response.json()
+    assert echoed.pop("headers")["X-A"] == "1"
+    assert echoed == {
         "method": "GET",
         "path": "/services/apexrest/echo",
         "params": {"a": "1", "b": ["2", "3"]},

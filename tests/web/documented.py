@@ -11,6 +11,19 @@ from sfdc.web import routes
 from sfdc.web.openapi import build
 
 PROXY = "/api/{path}"
+# Every route of the API proxy: each forwards HEAD itself.
+PROXIES = frozenset(
+    {
+        PROXY,
+        "/services/data",
+        "/services/data/",
+        "/services/data/{path}",
+        "/services/async/{path}",
+        "/services/apexrest/{path}",
+        "/services/oauth2/userinfo",
+        "/id/{path}",
+    }
+)
 
 
 def routed() -> Flask:

@@ -37,7 +37,7 @@ from tests.conftest import API_KEY, CONSUMER_SECRET, ENCRYPTION_KEY, USERNAME, K
 from tests.emulated import emulator_config
 from tests.orgs_support import CALLBACK, PERSON, decide
 from tests.web.conftest import AUTH
-from tests.web.documented import DOCUMENT, PROXY, SCHEMA
+from tests.web.documented import DOCUMENT, PROXIES, PROXY, SCHEMA
 
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
@@ -58,7 +58,8 @@ def _routes(app: Flask) -> set[tuple[str, str]]:
         if rule.endpoint == "static":
             continue
         path = re.sub(r"<(?:[^<>:]+:)?([^<>]+)>", r"{\1}", rule.rule)
-        automatic = {"OPTIONS"} if path == PROXY else {"OPTIONS", "HEAD"}  # the proxy forwards HEAD
+        # The proxy forwards HEAD itself.
+        automatic = {"OPTIONS"} if path in PROXIES else {"OPTIONS", "HEAD"}
         found |= {(path, method) for method in (rule.methods or set()) - automatic}
     return found
 

@@ -1,0 +1,178 @@
+"""The API proxy's one forwarding core: a caller's request to Salesforce and back, streamed.
+
+The routes in ``sfdc.web.proxy`` say which Salesforce path a request names and check
+the caller; this module does the rest, the same for every API. The caller's request
+(method, query string, body, allowed headers) goes to the path on the token's
+``instance_url`` (the identity URL: on the host of the token's ``id``), with the access
+token where that API reads it and none of the caller's credentials. The body is read
+once so it can be replayed: when Salesforce says the session is dead (REST and Bulk
+2.0 ``INVALID_SESSION_ID``, Bulk 1.0 ``InvalidSessionId``, identity
+``Bad_OAuth_Token``), the token is dropped (only if still current), a fresh one
+obtained (one exchange however many callers fail together), and the request sent
+once more. Salesforce's answer streams back in 64 KiB pieces, undecoded, so a large
+download never sits whole in memory; only a small JSON answer is read whole, to point
+its links at this service (``sfdc.salesforce.addresses``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import urllib3
+from flask import Response, current_app, request
+
+from sfdc.errors import PayloadTooLarge
+from sfdc.orgs.refresh import ConnectionTokens
+from sfdc.salesforce.addresses import REWRITE_LIMIT, Addresses, decoded, origin, rewritable
+from sfdc.salesforce.paths import credentials, request_headers, response_headers, target_url
+from sfdc.salesforce.pools import USER_AGENT
+from sfdc.salesforce.refusals import SESSION_REJECTION_STATUSES, is_session_rejection
+from sfdc.tokens.exchange import Exchange
+from sfdc.tokens.service import TokenService
+from sfdc.tokens.token import Token
+from sfdc.web.extension import token_service, token_source
+
+CHUNK = 64 * 1024
+# A refusal that says the session is dead is a few hundred bytes; one larger is
+# relayed without being read whole.
+INSPECT_LIMIT = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the caller asked for: a path from the host's root and a query string, both as
+    the caller encoded them (already checked), and whether the identity URL's host serves it."""
+
+    path: str
+    query: str
+    identity: bool = False
+
+
+def public_url() -> str:
+    """This service's address as its callers reach it: SFDC_PUBLIC_URL, else the request's
+    scheme and host (as the trusted router reported them: ``X-Forwarded-Proto``/``-Host``)."""
+    configured = token_service().settings.public.url
+    return configured or request.host_url.rstrip("/")
+
+
+def _url(target: Target, token: Token, allow_loopback: bool) -> str:
+    if target.identity:
+        return target_url(
+            origin(token.id), target.path, target.query, allow_loopback=allow_loopback, what="id"
+        )
+    return target_url(token.instance_url, target.path, target.query, allow_loopback=allow_loopback)
+
+
+def _send(
+    source: TokenService | ConnectionTokens, exchange: Exchange, target: Target, body: bytes | None
+) -> urllib3.BaseHTTPResponse:
+    headers = request_headers(request.headers.items())
+    headers.setdefault("Accept-Encoding", "identity")  # relay bytes as the caller asked for them
+    headers.update(credentials(target.path, exchange.token.access_token))
+    headers["User-Agent"] = USER_AGENT
+    url = _url(target, exchange.token, source.allow_loopback)
+    return source.transport.open(request.method, url, headers=headers, data=body)
+
+
+def _read(upstream: urllib3.BaseHTTPResponse, limit: int) -> tuple[bytes, bool]:
+    """Up to ``limit`` bytes of the answer as sent, and whether that was all of it."""
+    raw = upstream.read(limit + 1, decode_content=False)
+    return raw, len(raw) <= limit
+
+
+def _stream(upstream: urllib3.BaseHTTPResponse, first: bytes) -> Iterator[bytes]:
+    if first:
+        yield first
+    yield from upstream.stream(CHUNK, decode_content=False)
+
+
+def _finish(upstream: urllib3.BaseHTTPResponse) -> None:
+    """Give a fully read connection back to the pool; drop one abandoned midway."""
+    if upstream.isclosed():  # type: ignore[attr-defined]  # urllib3's HTTPResponse has it
+        upstream.release_conn()
+    else:
+        upstream.close()
+
+
+def _body() -> bytes | None:
+    """The whole request body, or 413. With ``Content-Length`` Flask refuses one over the
+    limit before reading it; a chunked body's size shows only while it is read, and Flask
+    would hand over its first ``MAX_CONTENT_LENGTH`` bytes as if they were all of it."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+        return request.get_data() or None  # none, or one with a Content-Length
+    stream, parts, size = request.environ["wsgi.input"], [], 0
+    while size <= limit and (part := stream.read(min(1 << 20, limit + 1 - size))):
+        parts.append(part)  # a stream may return less than asked: read to its end
+        size += len(part)
+    body = b"".join(parts)
+    if size > limit:
+        raise PayloadTooLarge(
+            f"The chunked request body is over the {limit // (1 << 20)} MiB limit; nothing "
+            "was sent to Salesforce."
+        )
+    return body or None
+
+
+def _length(upstream: urllib3.BaseHTTPResponse) -> int | None:
+    try:
+        return int(upstream.headers["Content-Length"])
+    except (KeyError, ValueError):
+        return None
+
+
+def _whole(
+    upstream: urllib3.BaseHTTPResponse, raw: bytes, headers: list[tuple[str, str]], links: Addresses
+) -> Response:
+    """A fully read answer, its links rewritten when it is JSON that holds some."""
+    _finish(upstream)
+    if rewritable(upstream.headers.get("Content-Type"), len(raw)):
+        plain = decoded(raw, upstream.headers.get("Content-Encoding", ""))
+        rewritten = links.body(plain) if plain is not None else None
+        if rewritten is not None:
+            raw = rewritten  # sent unencoded: the caller's client decodes either way
+            drop = {"content-encoding", "content-length"}
+            headers = [(name, value) for name, value in headers if name.lower() not in drop]
+    relayed = Response(raw, status=upstream.status, headers=headers)
+    return relayed  # werkzeug sets Content-Length from the bytes
+
+
+def relay(target: Target) -> Response:
+    """Send the caller's request to ``target`` on the chosen org; Salesforce's answer."""
+    source = token_source()
+    body = _body()  # before any exchange: a 413 costs no login
+    exchange = source.current()
+    upstream = _send(source, exchange, target, body)
+    first, complete = b"", False
+    if upstream.status in SESSION_REJECTION_STATUSES:
+        first, complete = _read(upstream, INSPECT_LIMIT)
+        plain = decoded(first, upstream.headers.get("Content-Encoding", "")) if complete else None
+        if plain is not None and is_session_rejection(upstream.status, plain):
+            _finish(upstream)
+            source.rejected(exchange)
+            # Once: if Salesforce refuses a brand-new token too, that answer is final.
+            exchange = source.current()
+            upstream = _send(source, exchange, target, body)
+            first, complete = b"", False
+    token = exchange.token
+    links = Addresses.of((token.instance_url, token.id), public_url())
+    headers = [
+        (name, links.location(value) if name.lower() == "location" else value)
+        for name, value in response_headers(upstream.headers)
+    ]
+    if request.method == "HEAD":
+        _finish(upstream)
+        relayed = Response(b"", status=upstream.status, headers=headers)
+        if "Content-Length" in upstream.headers:
+            relayed.headers["Content-Length"] = upstream.headers["Content-Length"]
+        return relayed
+    if not first and rewritable(upstream.headers.get("Content-Type"), _length(upstream)):
+        first, complete = _read(upstream, REWRITE_LIMIT)
+    if complete:
+        return _whole(upstream, first, headers, links)
+    relayed = Response(
+        _stream(upstream, first), status=upstream.status, headers=headers, direct_passthrough=True
+    )
+    relayed.call_on_close(lambda: _finish(upstream))
+    return relayed
