@@ -77,7 +77,8 @@ def service_fronted(
 TARGETS = ["emulator", "service"]
 
 
-def _target(request: pytest.FixtureRequest, keypair: KeyPair) -> Target:
+def target_for(request: pytest.FixtureRequest, keypair: KeyPair) -> Target:
+    """The target named by ``request.param``, for a fixture parametrized over TARGETS."""
     fronted: Fronted = request.getfixturevalue(f"{request.param}_fronted")
     front = fronted.front
     if request.param == "emulator":
@@ -91,10 +92,10 @@ def _target(request: pytest.FixtureRequest, keypair: KeyPair) -> Target:
 @pytest.fixture(params=TARGETS)
 def target(request: pytest.FixtureRequest, keypair: KeyPair) -> Target:
     """The instance URL and token a client is given, for one test."""
-    return _target(request, keypair)
+    return target_for(request, keypair)
 
 
 @pytest.fixture(scope="module", params=TARGETS)
 def module_target(request: pytest.FixtureRequest, keypair: KeyPair) -> Target:
     """The same, for a module whose scenario runs once per target (a Node process)."""
-    return _target(request, keypair)
+    return target_for(request, keypair)
