@@ -270,7 +270,9 @@ class EmulatorState:
             self._tokens[session.access_token] = session
             self._counters["tokens_issued"] += 1
             self._counters["refresh_grants"] += 1
-            return session, grant
+        # Issued here, like any other session: not a stranger's credential (credential_log).
+        self.credentials.remember_issued(session.access_token)
+        return session, grant
 
     def revoke_refresh_tokens(self) -> int:
         """Revoke every refresh token and end the sessions of their approvals, as an admin

@@ -28,12 +28,14 @@ class BadRequest(RequestError):
 
 
 class InvalidPath(RequestError):
-    """``/api/<path>`` that is not a Salesforce REST path (``..``, absolute URLs, controls)."""
+    """A proxied path that could leave Salesforce's API (``..``, ``..;``, absolute URLs,
+    controls)."""
 
     code = "invalid_path"
     hint = (
-        "Call /api/<path> with a Salesforce REST path, e.g. /api/data/v60.0/limits; it is "
-        "sent to {instance_url}/services/<path>."
+        "Send a Salesforce path with no '.', '..' or '..;' segments, e.g. "
+        "/services/data/v60.0/limits, or /api/data/v60.0/limits, which is sent to "
+        "{instance_url}/services/data/v60.0/limits."
     )
 
 

@@ -132,7 +132,7 @@ def _whole(
         rewritten = links.body(plain) if plain is not None else None
         if rewritten is not None:
             raw = rewritten  # sent unencoded: the caller's client decodes either way
-            drop = {"content-encoding", "content-length"}
+            drop = {"content-encoding", "content-length", "content-md5", "etag"}  # other bytes
             headers = [(name, value) for name, value in headers if name.lower() not in drop]
     relayed = Response(raw, status=upstream.status, headers=headers)
     return relayed  # werkzeug sets Content-Length from the bytes

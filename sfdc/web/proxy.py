@@ -64,6 +64,20 @@ def _path(description: str, first: str = _SEGMENT) -> Param:
     return Param("path", "path", f"{description} {_RULES}", {"type": "string", "pattern": pattern})
 
 
+SESSION = Param(
+    "X-SFDC-Session",
+    "header",
+    "The API key, where Bulk API 1.0 clients send their session (instead of `Authorization`); "
+    "never passed on: Salesforce gets the service's session here.",
+    {"type": "string"},
+)
+TOKEN = Param(
+    "oauth_token",
+    "query",
+    "The API key, where jsforce's `identity()` sends its token (instead of `Authorization`); "
+    "taken out of the query string before it goes to Salesforce.",
+    {"type": "string"},
+)
 _PROXY = {
     "raises": (InvalidPath, *UPSTREAM),
     "opaque_body": True,
@@ -162,7 +176,7 @@ def data(path: str) -> Response:
 @bp.route(f"{ASYNC}<anypath:path>", methods=METHODS, provide_automatic_options=False)
 @documented(
     None,
-    params=(_path("The Bulk API 1.0 path, e.g. `60.0/job`."), CONNECTION),
+    params=(_path("The Bulk API 1.0 path, e.g. `60.0/job`."), CONNECTION, SESSION),
     **_PROXY,
 )
 def bulk(path: str) -> Response:
@@ -197,7 +211,7 @@ def userinfo() -> Response:
 )
 @documented(
     None,
-    params=(_path("The identity URL's `orgId/userId`."), CONNECTION),
+    params=(_path("The identity URL's `orgId/userId`."), CONNECTION, TOKEN),
     **_PROXY,
 )
 def identity(path: str) -> Response:

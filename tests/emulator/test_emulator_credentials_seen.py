@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
 
-from sfdc.emulator import RunningEmulator
+from sfdc.emulator import EmulatorState, RunningEmulator
+from sfdc.emulator.state import IssuedToken, RefreshGrant
 from tests.emulator.emulator_support import bearer
 
 V = "/services/data/v62.0"
@@ -86,3 +88,22 @@ def test_reset_forgets_what_was_seen(http: requests.Session, emulator: RunningEm
     http.get(f"{emulator.url}{V}/limits", headers=bearer(API_KEY), timeout=10)
     assert http.post(f"{emulator.url}/_emulator/reset", timeout=10).ok
     assert seen(http, emulator)["count"] == 0
+
+
+def test_a_session_from_a_refresh_token_is_an_issued_one() -> None:
+    state = EmulatorState()
+    now = datetime.now(UTC)
+
+    def session(access_token: str) -> IssuedToken:
+        return IssuedToken(
+            access_token, "u@example.com", "00D", "005", "http://x/id/00D/005", "api", now, now
+        )
+
+    state.issue(session("00D!first"), RefreshGrant("5Aep-refresh", "grant-1", "u", "api"))
+    refreshed, _ = state.refresh("5Aep-refresh", lambda grant: session("00D!second")) or (
+        None,
+        None,
+    )
+    assert refreshed is not None
+    state.credentials.check([("Authorization", "Bearer 00D!second")], "/services/data")
+    assert state.credentials.unknown() == []

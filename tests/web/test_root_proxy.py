@@ -15,11 +15,14 @@ import requests
 from flask import Flask
 from werkzeug.serving import make_server
 
+from sfdc.emulator import running_emulator
 from sfdc.settings.public import PublicAddress
-from sfdc.settings.settings import Settings
+from sfdc.settings.settings import Settings, load_settings
 from sfdc.web import create_app
-from tests.conftest import API_KEY, FakeClock
+from sfdc.web.extension import CONNECTIONS_KEY
+from tests.conftest import API_KEY, FakeClock, KeyPair
 from tests.emulated import stats
+from tests.orgs_support import PERSON, connect, connected_env, org_config
 
 V = "/services/data/v60.0"
 BEARER = {"Authorization": f"Bearer {API_KEY}"}
@@ -290,3 +293,29 @@ def test_bulk_2_replaces_a_dead_token_and_replays_the_upload(service: str, emula
     done = requests.get(f"{service}{V}/jobs/ingest/{job['id']}", headers=BEARER, timeout=10)
     assert done.json()["numberRecordsProcessed"] == 1
     assert stats(emulator.url)["token_requests"] == 3
+
+
+def test_a_connected_org_is_chosen_by_header_which_never_reaches_salesforce(
+    keypair: KeyPair,
+    seed_env: dict[str, str],
+    sqlite_url: str,
+    live_clock: FakeClock,
+    serve: Serve,
+) -> None:
+    with running_emulator(org_config(keypair)) as org:
+        app = create_app(
+            load_settings(connected_env(seed_env, org.url, sqlite_url)), clock=live_clock
+        )
+        try:
+            connect(app.test_client(), "acme")
+            service = serve(app)
+            acme = {**BEARER, "X-Sfdc-Connection": "acme"}
+            me = requests.get(f"{service}/services/oauth2/userinfo", headers=acme, timeout=10)
+            assert me.json()["preferred_username"] == PERSON
+            org.state.expire_all()
+            echoed = requests.get(f"{service}/services/apexrest/echo", headers=acme, timeout=10)
+            assert echoed.status_code == 200
+            assert not any(name.lower().startswith("x-sfdc") for name in echoed.json()["headers"])
+            assert _seen(org) == []
+        finally:
+            app.extensions[CONNECTIONS_KEY].store.dispose()
