@@ -133,13 +133,13 @@ def create_app(
     # Proxied bodies are buffered once so a re-authenticated request can be replayed.
     app.config["MAX_CONTENT_LENGTH"] = MAX_PROXIED_BODY
     routes(app)
-    # A body that trickles or stops short ends in 408/400 instead of holding a worker.
-    app.wsgi_app = BodyDeadline(app.wsgi_app)  # type: ignore[method-assign]
     hops = settings.public.forwarded_hops
     if hops:  # the scheme and host callers used, as the trusted router(s) report them
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
         )
+    # A body that trickles or stops short ends in 408/400 instead of holding a worker.
+    app.wsgi_app = BodyDeadline(app.wsgi_app)  # type: ignore[method-assign]
     app.before_request(_start_request)
     app.after_request(_no_store)
     app.after_request(_echo_request_id)

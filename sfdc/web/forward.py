@@ -148,7 +148,10 @@ def relay(target: Target) -> Response:
     if upstream.status in SESSION_REJECTION_STATUSES:
         first, complete = _read(upstream, INSPECT_LIMIT)
         plain = decoded(first, upstream.headers.get("Content-Encoding", "")) if complete else None
-        if plain is not None and is_session_rejection(upstream.status, plain):
+        # A HEAD answer has no body to read the reason from; on these APIs a 401 is only
+        # ever about the session (the header itself is ours).
+        headless = request.method == "HEAD" and upstream.status == 401
+        if headless or (plain is not None and is_session_rejection(upstream.status, plain)):
             _finish(upstream)
             source.rejected(exchange)
             # Once: if Salesforce refuses a brand-new token too, that answer is final.

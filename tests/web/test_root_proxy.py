@@ -319,3 +319,18 @@ def test_a_connected_org_is_chosen_by_header_which_never_reaches_salesforce(
             assert _seen(org) == []
         finally:
             app.extensions[CONNECTIONS_KEY].store.dispose()
+
+
+def test_api_prefix_and_head_answer_like_the_root(service: str, emulator: Any) -> None:
+    moved = requests.get(
+        f"{service}/api/apexrest/moved", headers=BEARER, timeout=10, allow_redirects=False
+    )
+    assert moved.headers["Location"] == f"{service}/services/apexrest/echo"
+    version = requests.get(f"{service}/api/data/v60.0", headers=BEARER, timeout=10).json()
+    assert version["identity"].startswith(f"{service}/id/")
+    head = requests.head(f"{service}/services/oauth2/userinfo", headers=BEARER, timeout=10)
+    assert head.status_code == 200
+    assert head.content == b""
+    emulator.state.expire_all()
+    assert requests.head(f"{service}{V}/limits", headers=BEARER, timeout=10).status_code == 200
+    assert _seen(emulator) == []
