@@ -137,14 +137,14 @@ def test_a_call_after_the_session_ended(sf: Salesforce, target: Target) -> None:
     _assert_no_key_reached_salesforce(target)
 
 
-def test_bulk_api_1_insert(sf: Salesforce, target: Target) -> None:
-    """Bulk API 1.0 puts the session in ``X-SFDC-Session`` under ``/services/async``.
-
-    (Bulk API 1.0 query jobs are not emulated; the rows are read back over REST.)"""
+def test_bulk_api_1_insert_and_query(sf: Salesforce, target: Target) -> None:
+    """Bulk API 1.0 puts the session in ``X-SFDC-Session`` under ``/services/async``."""
     last_name = f"{PREFIX}{target.name}-bulk1"
     rows = [{"LastName": last_name, "Email": f"b{n}@example.com"} for n in range(3)]
     inserted = sf.bulk.Contact.insert(rows, batch_size=10, use_serial=True)
     assert [r["success"] for r in inserted] == [True, True, True]
-    found = sf.query(format_soql("SELECT Email FROM Contact WHERE LastName = {}", last_name))
-    assert sorted(r["Email"] for r in found["records"]) == [f"b{n}@example.com" for n in range(3)]
+    found = sf.bulk.Contact.query(
+        format_soql("SELECT Id, Email FROM Contact WHERE LastName = {}", last_name)
+    )
+    assert sorted(r["Email"] for r in found) == [f"b{n}@example.com" for n in range(3)]
     _assert_no_key_reached_salesforce(target)
