@@ -50,6 +50,11 @@ def test_bulk_insert_and_query(seen: dict[str, Any]) -> None:
     assert seen["bulkQueried"] == _names(seen["prefix"])
 
 
+def test_bulk_api_1_insert_and_query(seen: dict[str, Any]) -> None:
+    assert seen["bulk1Inserted"] == [True, True, True]
+    assert seen["bulk1Queried"] == [f"b{n}@example.com" for n in range(3)]
+
+
 def test_query_with_paging(seen: dict[str, Any]) -> None:
     assert seen["firstPage"] == {"totalSize": ROWS, "done": False, "size": 200}
     assert seen["pagedNames"] == _names(seen["prefix"])

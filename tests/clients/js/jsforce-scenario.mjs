@@ -44,6 +44,25 @@ async function bulk() {
   seen.bulkQueried = found.sort();
 }
 
+async function bulkApi1() {
+  // Bulk API 1.0: XML jobs and CSV batches, the session in X-SFDC-Session.
+  conn.bulk.pollInterval = 100;
+  const lastName = `${PREFIX}bulk1`;
+  const rows = [0, 1, 2].map((n) => ({ LastName: lastName, Email: `b${n}@example.com` }));
+  const loaded = await conn.bulk.load('Contact', 'insert', rows);
+  seen.bulk1Inserted = loaded.map((r) => r.success);
+  const stream = await conn.bulk.query(
+    `SELECT Id, Email FROM Contact WHERE LastName = '${lastName}'`,
+  );
+  const emails = [];
+  await new Promise((resolve, reject) => {
+    stream.on('record', (record) => emails.push(record.Email));
+    stream.on('end', resolve);
+    stream.on('error', reject);
+  });
+  seen.bulk1Queried = emails.sort();
+}
+
 async function paging() {
   const soql = `SELECT Id, Name FROM Account WHERE Name LIKE '${PREFIX}%' ORDER BY Name`;
   const first = await conn.query(soql, { headers: PAGE });
@@ -109,7 +128,7 @@ async function afterSessionEnded() {
   }
 }
 
-const steps = { bulk, paging, describe, crud, upsert, limits, identity, afterSessionEnded };
+const steps = { bulk, bulkApi1, paging, describe, crud, upsert, limits, identity, afterSessionEnded };
 const failures = {};
 for (const [name, step] of Object.entries(steps)) {
   try {
