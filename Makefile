@@ -5,8 +5,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The real Salesforce clients the tests drive (jsforce, the sf CLI) and the Node 22 they
+# need, from tests/clients/js/package-lock.json; reinstalled only when the lock changes.
+JS       := tests/clients/js
+JS_STAMP := $(JS)/node_modules/.installed
 
-.PHONY: run test lint typecheck unit browser bench clean
+.PHONY: run test lint typecheck unit browser nginx clients bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +34,22 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) browser
+unit: $(STAMP) browser nginx clients
 	$(BIN)/pytest
+
+## Debian's nginx: the TLS front, standing in for Cloud Foundry's router, in the client tests.
+nginx:
+	@command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nginx-light; }
+
+## jsforce, the sf CLI and Node 22 (the npm package `node`), exactly as locked.
+clients: $(JS_STAMP)
+
+$(JS_STAMP): $(JS)/package.json $(JS)/package-lock.json
+	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(JS_STAMP)
 
 ## Debian's Chromium and ChromeDriver, for the test that connects an org in a browser.
 browser:
@@ -45,4 +63,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .local .mypy_cache .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(JS)/node_modules .local .mypy_cache .pytest_cache .ruff_cache build *.egg-info

@@ -12,6 +12,8 @@ Emulates the Bulk API 1.0 part of the "Bulk API 2.0 and Bulk API Developer Guide
   (CSV), or `{"success", "created", "id", "errors"}` (JSON), or `<results>` (XML);
 - `POST /job/{jobId}` with `state` `Closed` or `Aborted` closes or aborts the job.
 
+Query jobs (`query`, `queryAll`) and their results: see `bulk1_query`.
+
 The session travels in `X-SFDC-Session` (an OAuth access token works there, as does
 `Authorization: Bearer`). A missing, expired or revoked one is HTTP 400 `InvalidSessionId`.
 """
@@ -26,8 +28,17 @@ from flask import Blueprint, Response, g, request
 
 from .api_versions import API_VERSIONS, version_number
 from .bulk1_format import FormatError, answer, error, read_object, read_records
+from .bulk1_query import new_result_id, result, result_list, run_batch
 from .bulk_csv import CsvError, read_rows, write_rows
-from .bulk_jobs import INGEST_OPERATIONS, Job, Outcome, new_batch_id, new_job_id, process_record
+from .bulk_jobs import (
+    INGEST_OPERATIONS,
+    QUERY_OPERATIONS,
+    Job,
+    Outcome,
+    new_batch_id,
+    new_job_id,
+    process_record,
+)
 from .context import current
 from .credential_log import token_of
 from .records import format_datetime
@@ -46,6 +57,12 @@ class Batch:
     outcomes: list[Outcome] = field(default_factory=list)
     state: str = "Completed"
     message: str = ""
+    records: list[dict[str, Any]] = field(default_factory=list)  # a query batch's rows
+    result_id: str = ""  # a query batch's one result
+
+    @property
+    def processed(self) -> int:
+        return len(self.outcomes) or len(self.records)
 
 
 @blueprint.url_value_preprocessor
@@ -94,7 +111,7 @@ def job_info(job: Job) -> dict[str, Any]:
             "numberBatchesCompleted": sum(1 for b in batches if b.state == "Completed"),
             "numberBatchesFailed": sum(1 for b in batches if b.state == "Failed"),
             "numberBatchesTotal": len(batches),
-            "numberRecordsProcessed": len(outcomes),
+            "numberRecordsProcessed": sum(batch.processed for batch in batches),
             "numberRetries": 0,
             "apiVersion": version_number(job.api_version),
             "numberRecordsFailed": sum(1 for o in outcomes if o.error is not None),
@@ -114,7 +131,7 @@ def batch_info(job: Job, batch: Batch, state: str | None = None) -> dict[str, An
         **info,
         "createdDate": _stamp(batch.created),
         "systemModstamp": _stamp(batch.created),
-        "numberRecordsProcessed": len(batch.outcomes),
+        "numberRecordsProcessed": batch.processed,
         "numberRecordsFailed": sum(1 for o in batch.outcomes if o.error is not None),
         "totalProcessingTime": 0,
         "apiActiveProcessingTime": 0,
@@ -137,7 +154,7 @@ def create_job() -> Response:
         return error("InvalidJob" if request.is_json else "InvalidXML", str(problem))
     sobject = sobject_type(body.get("object", ""))
     operation = body.get("operation", "")
-    if operation not in INGEST_OPERATIONS:
+    if operation not in INGEST_OPERATIONS | QUERY_OPERATIONS:
         return error("InvalidJob", f"Invalid operation: {operation}")
     if sobject is None:
         return error("InvalidEntity", f"Entity '{body.get('object')}' is not supported")
@@ -194,6 +211,14 @@ def batches(job_id: str) -> Response:
     batch = Batch(new_batch_id(), now)
     sobject = sobject_type(job.sobject)
     assert sobject is not None
+    if job.operation in QUERY_OPERATIONS:
+        soql = request.get_data().decode("utf-8", errors="replace").strip()
+        batch.records, batch.message = run_batch(job, soql, emulator.state)
+        batch.state, batch.result_id = (
+            ("Failed", "") if batch.message else ("Completed", new_result_id())
+        )
+        job.batches[batch.id] = batch
+        return answer("batchInfo", batch_info(job, batch, "Queued"), 201)
     try:
         for record in _records(job):
             batch.outcomes.append(process_record(emulator.state.records, sobject, job, record, now))
@@ -225,6 +250,10 @@ def batch_result(job_id: str, batch_id: str) -> Response:
     if isinstance(found, Response):
         return found
     job, batch = found
+    if job.operation in QUERY_OPERATIONS:
+        if batch.state != "Completed":
+            return error("InvalidBatch", f"Batch {batch.id} has no results: {batch.message}")
+        return result_list(job, batch.result_id)
     if job.content_type == "CSV":
         rows = [[o.id, o.error is None, o.created, o.error_text] for o in batch.outcomes]
         text = write_rows(["Id", "Success", "Created", "Error"], rows)
@@ -242,3 +271,14 @@ def batch_result(job_id: str, batch_id: str) -> Response:
         for o in batch.outcomes
     ]  # fmt: skip
     return answer("results", results, item="result")
+
+
+@blueprint.get("/job/<job_id>/batch/<batch_id>/result/<result_id>")
+def query_result(job_id: str, batch_id: str, result_id: str) -> Response:
+    found = _batch(job_id, batch_id)
+    if isinstance(found, Response):
+        return found
+    job, batch = found
+    if job.operation not in QUERY_OPERATIONS or not batch.result_id or result_id != batch.result_id:
+        return error("InvalidBatch", f"Unable to find result: {result_id}")
+    return result(job, batch.records)

@@ -63,6 +63,11 @@ class EmulatorConfig:
     Web Server Flow / Refresh Token Flow" and only matters with a `consumer_secret`;
     `rotate_refresh_tokens` makes every refresh return a new refresh token and retire
     the old one; `code_lifetime` is how long an authorization code can be redeemed.
+
+    `behind_front` makes the emulator name itself (instance URL, identity URLs, links) by
+    the `X-Forwarded-Proto` / `X-Forwarded-Host` a TLS front adds, as Salesforce names
+    itself by its public https address. Off by default, so that a caller forwarding such
+    headers cannot make the emulator's links look already rewritten.
     """
 
     consumer_key: str
@@ -79,6 +84,7 @@ class EmulatorConfig:
     require_secret: bool = True
     rotate_refresh_tokens: bool = False
     code_lifetime: timedelta = CODE_LIFETIME
+    behind_front: bool = False
     public_key: RSAPublicKey = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

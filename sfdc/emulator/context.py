@@ -43,8 +43,21 @@ def current() -> EmulatorContext:
 
 
 def base_url() -> str:
-    """Scheme and host of this request, without a trailing slash."""
+    """Scheme and host of this request, without a trailing slash.
+
+    Behind a TLS front (`EmulatorConfig.behind_front`), the scheme and host the client used,
+    from the front's `X-Forwarded-Proto` and `X-Forwarded-Host` (first hop): Salesforce
+    names itself by the https address its clients reach, never by an internal hop."""
+    if current().config.behind_front:
+        proto = _first_hop(request.headers.get("X-Forwarded-Proto"))
+        host = _first_hop(request.headers.get("X-Forwarded-Host"))
+        if proto in ("http", "https") and host:
+            return f"{proto}://{host}"
     return request.host_url.rstrip("/")
+
+
+def _first_hop(value: str | None) -> str:
+    return (value or "").split(",")[0].strip()
 
 
 def presented_credential(*, allow_parameter: bool) -> Credential:

@@ -13,6 +13,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import string
 from datetime import datetime
 from typing import Any
 
@@ -20,10 +21,17 @@ from .config import EmulatorConfig
 from .ids import organization_id, user_id
 from .state import IssuedToken
 
+# What Salesforce's access tokens are made of after the `!`: letters, digits, `.` and `_`
+# (never `-`). Clients rely on it: the `sf` CLI takes a string as an access token only
+# if it matches `^00D\w{12,15}![.\w]*$` (sfdx-core's `matchesAccessToken`).
+_TOKEN_ALPHABET = string.ascii_letters + string.digits + "._"
+_TOKEN_LENGTH = 96
+
 
 def _new_access_token(org_id: str) -> str:
     # Salesforce tokens are "<15-char org id>!<opaque>"; clients must not parse the rest.
-    return f"{org_id[:15]}!{secrets.token_urlsafe(72)}"
+    opaque = "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(_TOKEN_LENGTH))
+    return f"{org_id[:15]}!{opaque}"
 
 
 def new_refresh_token() -> str:

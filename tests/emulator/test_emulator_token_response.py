@@ -79,6 +79,8 @@ def test_access_token_is_org_id_bang_opaque(get_token: GetToken) -> None:
     assert bang == "!"
     assert prefix == org_id[:15]
     assert len(opaque) >= 40
+    # The shape clients check before using a string as a token (the sf CLI's regex).
+    assert re.fullmatch(r"00D\w{12,15}![.\w]*", body["access_token"])
 
 
 def test_each_grant_mints_a_new_token_with_stable_user_ids(get_token: GetToken) -> None:
