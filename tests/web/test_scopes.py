@@ -1,4 +1,5 @@
-"""Every scope decision over HTTP: the app with connected orgs, the emulator, named keys.
+"""Every scope decision over real HTTP: the app served on a socket, connected orgs, the
+emulator, named keys.
 
 Keys are made the way an operator makes them, through ``POST /keys`` with a
 configured (full-access) key; each test then calls as a named key and checks
@@ -15,7 +16,6 @@ from typing import Any
 import pytest
 import requests
 from flask import Flask
-from flask.testing import FlaskClient
 
 from sfdc.access.keyring import REVOCATION_DELAY
 from sfdc.settings.settings import Settings, load_settings
@@ -32,6 +32,7 @@ from tests.orgs_support import (
     stored_refresh_token,
 )
 from tests.web.conftest import AUTH
+from tests.web.over_http import HttpClient, Served
 from tests.web.test_metrics import sample
 
 USERINFO = "/api/oauth2/userinfo"
@@ -51,31 +52,35 @@ def org_settings(org: Any, seed_env: dict[str, str], database_url: str) -> Setti
     return load_settings(connected_env(seed_env, org.url, database_url))
 
 
-_APPS: list[Flask] = []
+_APPS: list[tuple[Flask, Served]] = []
 
 
-def _instance(settings: Settings, clock: FakeClock) -> Flask:
+def _instance(settings: Settings, clock: FakeClock) -> HttpClient:
+    """A new app instance, served on its own loopback port: callers reach it over HTTP."""
     app = create_app(settings, clock=clock)
-    _APPS.append(app)
-    return app
+    served = Served(app)
+    _APPS.append((app, served))
+    return served.client
 
 
 @pytest.fixture(autouse=True)
-def _close_databases() -> Iterator[None]:
+def _close_instances() -> Iterator[None]:
     yield
     while _APPS:
-        _APPS.pop().extensions[CONNECTIONS_KEY].store.dispose()
+        app, served = _APPS.pop()
+        served.close()
+        app.extensions[CONNECTIONS_KEY].store.dispose()
 
 
 @pytest.fixture
-def web(org_settings: Settings, live_clock: FakeClock) -> FlaskClient:
-    client = _instance(org_settings, live_clock).test_client()
+def web(org_settings: Settings, live_clock: FakeClock) -> HttpClient:
+    client = _instance(org_settings, live_clock)
     connect(client, "acme")
     connect(client, "globex")
     return client
 
 
-def new_key(web: FlaskClient, *scopes: str, default: str | None = None) -> str:
+def new_key(web: HttpClient, *scopes: str, default: str | None = None) -> str:
     body: dict[str, Any] = {"client": "billing-app", "scopes": list(scopes)}
     if default:
         body["default_connection"] = default
@@ -98,7 +103,7 @@ def refused(answer: Any, scope: str) -> None:
 
 
 def test_a_proxy_key_for_acme_reaches_acme_through_the_proxy_and_nothing_else(
-    web: FlaskClient,
+    web: HttpClient,
 ) -> None:
     key = new_key(web, "proxy:acme")
     as_acme = web.get(USERINFO, headers=bearer(key, "acme"))
@@ -115,15 +120,20 @@ def test_a_proxy_key_for_acme_reaches_acme_through_the_proxy_and_nothing_else(
     assert web.get("/connections/acme", headers=AUTH).status_code == 200  # still there
 
 
-def test_a_default_connection_serves_callers_that_send_no_header(web: FlaskClient) -> None:
+def test_a_default_connection_serves_callers_that_send_no_header(web: HttpClient) -> None:
     key = new_key(web, "proxy:acme", default="acme")
     answer = web.get(USERINFO, headers=bearer(key))
     assert answer.status_code == 200
     assert answer.json["preferred_username"] == PERSON  # type: ignore[index]
     refused(web.get(QUERY, headers=bearer(key, "globex")), "proxy:globex")  # the header wins
+    # A client that sends no header (simple-salesforce, sf) at Salesforce's own paths.
+    root = web.get("/services/oauth2/userinfo", headers={"Authorization": f"OAuth {key}"})
+    assert root.status_code == 200
+    assert root.json["preferred_username"] == PERSON
+    refused(web.get("/services/data/v60.0/limits", headers=bearer(key, "globex")), "proxy:globex")
 
 
-def test_a_token_key_receives_tokens_and_may_proxy(web: FlaskClient) -> None:
+def test_a_token_key_receives_tokens_and_may_proxy(web: HttpClient) -> None:
     key = new_key(web, "token:acme")
     token = web.get("/token", headers=bearer(key, "acme"))
     assert token.status_code == 200
@@ -136,7 +146,7 @@ def test_a_token_key_receives_tokens_and_may_proxy(web: FlaskClient) -> None:
     refused(web.get("/connections/acme", headers=bearer(key)), "connections:acme")
 
 
-def test_the_jwt_identity_is_a_resource_of_its_own(web: FlaskClient) -> None:
+def test_the_jwt_identity_is_a_resource_of_its_own(web: HttpClient) -> None:
     key = new_key(web, "token:jwt")
     assert web.get("/token", headers=bearer(key)).status_code == 200
     as_jwt = web.get(USERINFO, headers=bearer(key))
@@ -145,7 +155,7 @@ def test_the_jwt_identity_is_a_resource_of_its_own(web: FlaskClient) -> None:
 
 
 def test_the_demo_page_shows_live_credentials_only_to_token_holders_over_jwt(
-    web: FlaskClient,
+    web: HttpClient,
 ) -> None:
     proxy_only = web.get("/", headers=bearer(new_key(web, "proxy:*")))
     assert proxy_only.status_code == 200
@@ -155,7 +165,7 @@ def test_the_demo_page_shows_live_credentials_only_to_token_holders_over_jwt(
     assert web.get("/", headers=bearer("00Dsfkabcdefghij!" + "a" * 43)).status_code == 401
 
 
-def test_managing_connections_is_per_connection_and_lists_only_those(web: FlaskClient) -> None:
+def test_managing_connections_is_per_connection_and_lists_only_those(web: HttpClient) -> None:
     key = new_key(web, "connections:acme")
     listed = web.get("/connections", headers=bearer(key))
     assert [c["name"] for c in listed.json["connections"]] == ["acme"]  # type: ignore[index]
@@ -172,7 +182,7 @@ def test_managing_connections_is_per_connection_and_lists_only_those(web: FlaskC
     refused(web.get("/connections", headers=bearer(new_key(web, "proxy:*"))), "connections:*")
 
 
-def test_managing_keys_needs_the_keys_scope(web: FlaskClient) -> None:
+def test_managing_keys_needs_the_keys_scope(web: HttpClient) -> None:
     admin = new_key(web, "keys")
     made = web.post(
         "/keys", json={"client": "etl", "scopes": ["proxy:globex"]}, headers=bearer(admin)
@@ -200,7 +210,7 @@ def test_managing_keys_needs_the_keys_scope(web: FlaskClient) -> None:
     assert web.delete(f"/keys/{etl_id}", headers=bearer(admin)).status_code == 200
 
 
-def test_other_places_salesforce_clients_put_a_session_are_accepted(web: FlaskClient) -> None:
+def test_other_places_salesforce_clients_put_a_session_are_accepted(web: HttpClient) -> None:
     key = new_key(web, "proxy:acme", default="acme")
     assert web.get(USERINFO, headers={"Authorization": f"OAuth {key}"}).status_code == 200
     assert web.get(USERINFO, headers={"X-SFDC-Session": key}).status_code == 200
@@ -208,7 +218,7 @@ def test_other_places_salesforce_clients_put_a_session_are_accepted(web: FlaskCl
     assert web.get(f"{USERINFO}?oauth_token={key}").status_code == 401
 
 
-def test_an_unknown_key_is_401_and_a_known_one_outside_its_scope_is_403(web: FlaskClient) -> None:
+def test_an_unknown_key_is_401_and_a_known_one_outside_its_scope_is_403(web: HttpClient) -> None:
     key = new_key(web, "proxy:acme")
     forged = key[:-4] + "AAAA" if not key.endswith("AAAA") else key[:-4] + "BBBB"
     for unknown in (forged, "00Dsfkzzzzzzzzzz!" + "a" * 43, "not-a-key-at-all-0123456789"):
@@ -220,10 +230,10 @@ def test_an_unknown_key_is_401_and_a_known_one_outside_its_scope_is_403(web: Fla
 def test_rotating_and_revoking_reach_another_instance_within_the_delay(
     org_settings: Settings, live_clock: FakeClock
 ) -> None:
-    first = _instance(org_settings, live_clock).test_client()
+    first = _instance(org_settings, live_clock)
     connect(first, "acme")
     other_clock = FakeClock(live_clock.now)
-    second = _instance(org_settings, other_clock).test_client()
+    second = _instance(org_settings, other_clock)
     made = first.post("/keys", json={"client": "etl", "scopes": ["proxy:acme"]}, headers=AUTH)
     key_id, key = made.json["id"], made.json["key"]  # type: ignore[index]
     assert second.get(QUERY, headers=bearer(key, "acme")).status_code == 200
@@ -247,7 +257,7 @@ def test_rotating_and_revoking_reach_another_instance_within_the_delay(
     assert first.delete("/keys/abcdefghij", headers=AUTH).status_code == 404
 
 
-def test_the_person_approving_sees_the_client_and_what_is_replaced(web: FlaskClient) -> None:
+def test_the_person_approving_sees_the_client_and_what_is_replaced(web: HttpClient) -> None:
     key = new_key(web, "connections:acme")
     link = web.post(
         "/connections", json={"name": "acme", "replace": True}, headers=bearer(key)
@@ -275,7 +285,7 @@ def test_the_person_approving_sees_the_client_and_what_is_replaced(web: FlaskCli
     assert stored["created_by"] == "billing-app"
 
 
-def test_a_reconnect_as_another_user_needs_replace(web: FlaskClient, org: Any) -> None:
+def test_a_reconnect_as_another_user_needs_replace(web: HttpClient, org: Any) -> None:
     link = web.post("/connections", json={"name": "acme"}, headers=AUTH).json
     back = decide(link["authorize_url"], username=USERNAME)  # type: ignore[index]
     answer = web.get("/oauth/callback", query_string=back, headers={"Accept": "application/json"})
@@ -289,7 +299,7 @@ def test_a_reconnect_as_another_user_needs_replace(web: FlaskClient, org: Any) -
 
 
 def test_a_replace_revokes_the_old_refresh_token_once_the_new_one_is_stored(
-    web: FlaskClient, org: Any, database_url: str
+    web: HttpClient, org: Any, database_url: str
 ) -> None:
     _, old = stored_refresh_token(database_url, "acme")
     link = web.post("/connections", json={"name": "acme", "replace": True}, headers=AUTH).json
@@ -302,7 +312,7 @@ def test_a_replace_revokes_the_old_refresh_token_once_the_new_one_is_stored(
 
 
 def test_every_use_is_an_audit_line_and_a_metric_without_the_key(
-    web: FlaskClient, caplog: pytest.LogCaptureFixture
+    web: HttpClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     key = new_key(web, "token:acme", "connections:acme")
     before = web.get("/metrics").get_data(as_text=True)
@@ -332,20 +342,20 @@ def test_every_use_is_an_audit_line_and_a_metric_without_the_key(
         )
 
 
-def test_configured_keys_keep_full_access(web: FlaskClient) -> None:
+def test_configured_keys_keep_full_access(web: HttpClient) -> None:
     assert API_KEY in AUTH["Authorization"]
     assert web.get("/token", headers={**AUTH, "X-Sfdc-Connection": "globex"}).status_code == 200
     assert web.get("/keys", headers=AUTH).status_code == 200
 
 
-def test_no_new_connection_may_take_the_name_jwt(web: FlaskClient) -> None:
+def test_no_new_connection_may_take_the_name_jwt(web: HttpClient) -> None:
     answer = web.post("/connections", json={"name": "jwt"}, headers=AUTH)
     assert answer.status_code == 400
     assert "JWT identity" in answer.json["error_description"]  # type: ignore[index]
 
 
 def test_only_a_key_that_manages_the_connection_gets_a_consent_link(
-    web: FlaskClient, org: Any
+    web: HttpClient, org: Any
 ) -> None:
     requests.post(f"{org.url}/_emulator/refresh-tokens/revoke", timeout=5).raise_for_status()
     requests.post(f"{org.url}/_emulator/expire", timeout=5).raise_for_status()
