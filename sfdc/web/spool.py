@@ -76,7 +76,7 @@ def spooled(
     body over ``memory`` bytes (default: the system's temporary directory)."""
     if length is not None and length > limit:
         raise PayloadTooLarge(
-            f"The request body ({_mib(length)}) is over the {_mib(limit)} limit; nothing "
+            f"The request body ({length} bytes) is over the {_mib(limit)} limit; nothing "
             "was sent to Salesforce."
         )
     if length == 0:
