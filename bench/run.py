@@ -13,15 +13,17 @@ compares two things measured side by side, interleaved, in the same run.
 6. The API proxy's added latency (p50, p99: through /api minus direct to the
    emulator, on loopback; target p50 <= 2 ms) and its throughput as a ratio
    to calling the emulator directly.
-7. A connected org (web-server flow, PostgreSQL, refresh-token rotation on):
+7. A worker's peak RSS growth while the proxy forwards a 50 MiB Bulk 2.0 upload
+   (with Content-Length and chunked), as a share of the body (target: far below 1x).
+8. A connected org (web-server flow, PostgreSQL, refresh-token rotation on):
    refresh-token grants spent when 200 proxied calls across 4 workers all hold
    a dead token (target 1), and cached `/token` throughput for the stored
    connection vs the JWT connection (target >= 0.9).
-8. /healthz beside /token load with 200 slow clients connected (100 sending
+9. /healthz beside /token load with 200 slow clients connected (100 sending
    headers, 100 sending a keyed body, a byte a second) vs the same load
    without them: p99 as a ratio, and the share answered within CF's 1 s
    health-check timeout (target 100%).
-9. Refresh tokens lost across the crash trials of tests/orgs/test_crash_safety.py
+10. Refresh tokens lost across the crash trials of tests/orgs/test_crash_safety.py
    (rotation on; database stopped, workers killed at each step; target 0).
 
 Each scenario is a module of this package; this file only runs them in order.
@@ -43,6 +45,7 @@ from bench.outage import bench_redis_outage  # noqa: E402
 from bench.proxy import bench_proxy  # noqa: E402
 from bench.signing import bench_signing  # noqa: E402
 from bench.slow_clients import bench_slow_clients  # noqa: E402
+from bench.uploads import bench_upload  # noqa: E402
 from sfdc.ops.keygen import generate  # noqa: E402
 
 if __name__ == "__main__":
@@ -52,6 +55,7 @@ if __name__ == "__main__":
     bench_shared_cache(keys)
     bench_redis_outage(keys)
     bench_proxy(keys)
+    bench_upload(keys)
     bench_connected_org(keys)
     bench_slow_clients(keys)
     bench_crash_trials()

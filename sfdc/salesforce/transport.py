@@ -15,6 +15,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import IO
 from urllib.parse import urlsplit
 
 import requests
@@ -162,9 +163,12 @@ class Transport:
         url: str,
         *,
         headers: Mapping[str, str],
-        data: bytes | None = None,
+        data: bytes | IO[bytes] | None = None,
     ) -> urllib3.BaseHTTPResponse:
         """A streamed response for the API proxy: one attempt, body left unread.
+
+        A file ``data`` is sent as it is read, from where it stands (framed by the
+        caller's ``Content-Length`` header, else chunked).
 
         No retries: a POST or PATCH that may have reached Salesforce must not be
         sent again on a guess (re-authentication replays are decided upstream).

@@ -43,13 +43,14 @@ from sfdc.web import (
 from sfdc.web.auth import KEYRING_KEY
 from sfdc.web.extension import CONNECTIONS_KEY, KEY
 from sfdc.web.request_body import BodyDeadline
+from sfdc.web.spool import SPOOL_DIR
 
 log = logging.getLogger(__name__)
 
 __all__ = ["create_app", "routes", "start_background", "stop_background"]
 
 # Salesforce's REST API takes request bodies up to about 50 MB (composite and
-# blob inserts); larger ones are refused with 413 before they are buffered.
+# blob inserts); larger ones are refused with 413 before they are sent on.
 MAX_PROXIED_BODY = 64 * 1024 * 1024
 
 
@@ -98,8 +99,12 @@ def create_app(
     *,
     session: requests.Session | None = None,
     clock: Clock = utc_now,
+    spool_dir: str | None = None,
 ) -> Flask:
-    """The app for ``settings`` (default: loaded from the environment; may raise ConfigError)."""
+    """The app for ``settings`` (default: loaded from the environment; may raise ConfigError).
+
+    ``spool_dir`` holds the temporary files of large proxied bodies (default: the
+    system's temporary directory, ``TMPDIR``)."""
     settings = settings or load_settings()
     for warning in settings.warnings:
         log.warning("%s", warning)
@@ -140,8 +145,9 @@ def create_app(
     app.extensions[KEYRING_KEY] = Keyring(settings.api_keys, key_store, clock)
     errors.init_app(app)
     app.register_error_handler(ConsentRequired, connections.consent_required)
-    # Proxied bodies are buffered once so a re-authenticated request can be replayed.
+    # Proxied bodies are spooled once so a re-authenticated request can be replayed.
     app.config["MAX_CONTENT_LENGTH"] = MAX_PROXIED_BODY
+    app.config[SPOOL_DIR] = spool_dir
     routes(app)
     hops = settings.public.forwarded_hops
     if hops:  # the scheme and host callers used, as the trusted router(s) report them

@@ -4,8 +4,10 @@ The routes in ``sfdc.web.proxy`` say which Salesforce path a request names and c
 the caller; this module does the rest, the same for every API. The caller's request
 (method, query string, body, allowed headers) goes to the path on the token's
 ``instance_url`` (the identity URL: on the host of the token's ``id``), with the access
-token where that API reads it and none of the caller's credentials. The body is read
-once so it can be replayed: when Salesforce says the session is dead (REST and Bulk
+token where that API reads it and none of the caller's credentials. The body is spooled
+first (``sfdc.web.spool``: in memory when small, else in a temporary file; 413 over the
+limit before any login), sent from there with its ``Content-Length``, and kept until
+the answer shows it need not be replayed: when Salesforce says the session is dead (REST and Bulk
 2.0 ``INVALID_SESSION_ID``, Bulk 1.0 ``InvalidSessionId``, identity
 ``Bad_OAuth_Token``), the token is dropped (only if still current), a fresh one
 obtained (one exchange however many callers fail together), and the request sent
@@ -17,12 +19,12 @@ its links at this service (``sfdc.salesforce.addresses``).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import urllib3
 from flask import Response, current_app, request
 
-from sfdc.errors import PayloadTooLarge
 from sfdc.orgs.refresh import ConnectionTokens
 from sfdc.salesforce.addresses import REWRITE_LIMIT, Addresses, decoded, origin, rewritable
 from sfdc.salesforce.paths import credentials, request_headers, response_headers, target_url
@@ -32,6 +34,7 @@ from sfdc.tokens.exchange import Exchange
 from sfdc.tokens.service import TokenService
 from sfdc.tokens.token import Token
 from sfdc.web.extension import token_service, token_source
+from sfdc.web.spool import SPOOL_DIR, Body, spooled
 
 CHUNK = 64 * 1024
 # A refusal that says the session is dead is a few hundred bytes; one larger is
@@ -65,14 +68,17 @@ def _url(target: Target, token: Token, allow_loopback: bool) -> str:
 
 
 def _send(
-    source: TokenService | ConnectionTokens, exchange: Exchange, target: Target, body: bytes | None
+    source: TokenService | ConnectionTokens, exchange: Exchange, target: Target, body: Body | None
 ) -> urllib3.BaseHTTPResponse:
     headers = request_headers(request.headers.items())
     headers.setdefault("Accept-Encoding", "identity")  # relay bytes as the caller asked for them
     headers.update(credentials(target.path, exchange.token.access_token))
     headers["User-Agent"] = USER_AGENT
+    if body is not None:  # urllib3 would send a file chunked; Salesforce gets its size
+        headers["Content-Length"] = str(body.size)
     url = _url(target, exchange.token, source.allow_loopback)
-    return source.transport.open(request.method, url, headers=headers, data=body)
+    data = body.rewound() if body is not None else None
+    return source.transport.open(request.method, url, headers=headers, data=data)
 
 
 def _read(upstream: urllib3.BaseHTTPResponse, limit: int) -> tuple[bytes, bool]:
@@ -95,24 +101,15 @@ def _finish(upstream: urllib3.BaseHTTPResponse) -> None:
         upstream.close()
 
 
-def _body() -> bytes | None:
-    """The whole request body, or 413. With ``Content-Length`` Flask refuses one over the
-    limit before reading it; a chunked body's size shows only while it is read, and Flask
-    would hand over its first ``MAX_CONTENT_LENGTH`` bytes as if they were all of it."""
-    limit = current_app.config["MAX_CONTENT_LENGTH"]
-    if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
-        return request.get_data() or None  # none, or one with a Content-Length
-    stream, parts, size = request.environ["wsgi.input"], [], 0
-    while size <= limit and (part := stream.read(min(1 << 20, limit + 1 - size))):
-        parts.append(part)  # a stream may return less than asked: read to its end
-        size += len(part)
-    body = b"".join(parts)
-    if size > limit:
-        raise PayloadTooLarge(
-            f"The chunked request body is over the {limit // (1 << 20)} MiB limit; nothing "
-            "was sent to Salesforce."
-        )
-    return body or None
+def _body() -> AbstractContextManager[Body | None]:
+    """The caller's body, spooled (``sfdc.web.spool``); a chunked one is read to its end."""
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    return spooled(
+        request.environ["wsgi.input"],
+        None if chunked else request.content_length or 0,
+        current_app.config["MAX_CONTENT_LENGTH"],
+        directory=current_app.config.get(SPOOL_DIR),
+    )
 
 
 def _length(upstream: urllib3.BaseHTTPResponse) -> int | None:
@@ -138,27 +135,36 @@ def _whole(
     return relayed  # werkzeug sets Content-Length from the bytes
 
 
+def _exchange(
+    source: TokenService | ConnectionTokens, target: Target, body: Body | None
+) -> tuple[Exchange, urllib3.BaseHTTPResponse, bytes, bool]:
+    """Send the request, and once more with a new token if Salesforce says the session is
+    dead; the exchange used, the answer, and what of it was read (all of it, or not)."""
+    exchange = source.current()
+    upstream = _send(source, exchange, target, body)
+    if upstream.status not in SESSION_REJECTION_STATUSES:
+        return exchange, upstream, b"", False
+    first, complete = _read(upstream, INSPECT_LIMIT)
+    plain = decoded(first, upstream.headers.get("Content-Encoding", "")) if complete else None
+    # A HEAD answer has no body to read the reason from; on these APIs a 401 is only
+    # ever about the session (the header itself is ours).
+    headless = request.method == "HEAD" and upstream.status == 401
+    if not headless and (plain is None or not is_session_rejection(upstream.status, plain)):
+        return exchange, upstream, first, complete
+    _finish(upstream)
+    source.rejected(exchange)
+    # Once: if Salesforce refuses a brand-new token too, that answer is final.
+    exchange = source.current()
+    return exchange, _send(source, exchange, target, body), b"", False
+
+
 def relay(target: Target, connection: str | None) -> Response:
     """Send the caller's request to ``target`` on ``connection`` (None: the JWT identity);
     Salesforce's answer."""
     source = token_source(connection)
-    body = _body()  # before any exchange: a 413 costs no login
-    exchange = source.current()
-    upstream = _send(source, exchange, target, body)
-    first, complete = b"", False
-    if upstream.status in SESSION_REJECTION_STATUSES:
-        first, complete = _read(upstream, INSPECT_LIMIT)
-        plain = decoded(first, upstream.headers.get("Content-Encoding", "")) if complete else None
-        # A HEAD answer has no body to read the reason from; on these APIs a 401 is only
-        # ever about the session (the header itself is ours).
-        headless = request.method == "HEAD" and upstream.status == 401
-        if headless or (plain is not None and is_session_rejection(upstream.status, plain)):
-            _finish(upstream)
-            source.rejected(exchange)
-            # Once: if Salesforce refuses a brand-new token too, that answer is final.
-            exchange = source.current()
-            upstream = _send(source, exchange, target, body)
-            first, complete = b"", False
+    with _body() as body:  # before any exchange: a 413 costs no login
+        exchange, upstream, first, complete = _exchange(source, target, body)
+    # The body was sent whole and will not be sent again: its spool is gone.
     token = exchange.token
     links = Addresses.of((token.instance_url, token.id), public_url())
     headers = [

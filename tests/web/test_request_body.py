@@ -13,15 +13,21 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from werkzeug.test import EnvironBuilder
 
+from sfdc.settings.settings import Settings
+from sfdc.web import create_app
 from sfdc.web.request_body import BodyDeadline
+from sfdc.web.spool import MEMORY_LIMIT
+from tests.conftest import FakeClock
 from tests.emulated import stats
 from tests.web.conftest import AUTH
+from tests.web.spool_support import spool_files
 
 PATH = "/api/data/v60.0/sobjects/Account"
 BODY = json.dumps({"Name": "Acme", "Description": "x" * 2000}).encode()
@@ -96,6 +102,25 @@ def test_a_trickling_body_is_cut_off_with_408(
     assert answer["retryable"] is True
     assert took < 0.2 + 1 + 5, "cut off after its deadline (grace + one 64 KiB chunk), not later"
     assert stats(emulator.url)["api_usage"] == 0, "nothing was sent to Salesforce"
+
+
+def test_a_large_body_that_stalls_is_408_and_leaves_no_file(
+    settings: Settings,
+    live_clock: FakeClock,
+    tmp_path: Path,
+    wire: tuple[socket.socket, socket.socket],
+    emulator: Any,
+) -> None:
+    app = create_app(settings, clock=live_clock, spool_dir=str(tmp_path))
+    server, client = wire
+    sent = b"x" * (2 * MEMORY_LIMIT)  # past what stays in memory: spooled to a file
+    threading.Thread(target=client.sendall, args=(sent,), daemon=True).start()
+    # Then nothing more: at 4 MiB/s after 1 s of grace, the 2 MiB sent buy half a second.
+    status, answer = _serve(app, server, 3 * MEMORY_LIMIT, grace=1.0, min_rate=4 * MEMORY_LIMIT)
+    assert status == 408
+    assert answer["error"] == "request_timeout"
+    assert stats(emulator.url)["api_usage"] == 0, "nothing was sent to Salesforce"
+    assert spool_files(tmp_path) == []
 
 
 def test_a_body_cut_short_is_never_proxied(
