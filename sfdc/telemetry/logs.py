@@ -78,9 +78,10 @@ class JsonFormatter(logging.Formatter):
         else:
             document["event"] = record.getMessage()
             document["request_id"] = REQUEST_ID.get()
+            given = record.__dict__  # where extra= puts them; hasattr would raise for each absent
             for name in FIELDS:
-                if hasattr(record, name):
-                    document[name] = getattr(record, name)
+                if name in given:
+                    document[name] = given[name]
         if record.exc_info:
             document["exception"] = self.formatException(record.exc_info)
         return json.dumps(document, default=str)
