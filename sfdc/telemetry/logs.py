@@ -89,6 +89,11 @@ class JsonFormatter(logging.Formatter):
 
 def configure(stream: IO[str] | None = None, level: int = logging.INFO) -> None:
     """Send every log record, as JSON lines, to ``stream`` (stdout by default)."""
+    # The JSON lines carry none of what logging collects by default about the caller's
+    # thread, process and source line; skipping it is the logging HOWTO's "Optimization"
+    # advice, and a proxied call logs one line each.
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging._srcfile = None
     handler = logging.StreamHandler(stream or sys.stdout)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
