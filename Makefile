@@ -58,9 +58,9 @@ browser:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; }
 
-## Performance figures, as ratios taken in one run.
+## Performance figures, as ratios taken in one run (SCENARIOS="proxy signing" for some).
 bench: $(STAMP)
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(SCENARIOS)
 
 clean:
 	rm -rf $(VENV) $(JS)/node_modules .local .mypy_cache .pytest_cache .ruff_cache build *.egg-info

@@ -35,6 +35,7 @@ else:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_metrics_dir)
 
 # Imported only now: prometheus-client must see PROMETHEUS_MULTIPROC_DIR first.
+import gc
 import logging
 import sys
 
@@ -89,6 +90,12 @@ def when_ready(server):  # type: ignore[no-untyped-def]  # gunicorn's hook signa
     # With --preload the master imported the app and so created gauge files at
     # their default 0; it never serves a request, so its values must not count.
     multiprocess.mark_process_dead(os.getpid())
+    # Before the workers fork: what the imports and the app made lives as long as the
+    # process, so the garbage collector stops walking it. A full collection in a worker
+    # then looks at what requests made, not the ~120,000 objects behind Flask, SQLAlchemy
+    # and pydantic (about 0.1 s each time on a busy machine: a p99 outlier), and the
+    # workers keep sharing those pages with the master instead of copying them.
+    gc.freeze()
 
 
 def post_worker_init(worker):  # type: ignore[no-untyped-def]

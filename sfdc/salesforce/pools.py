@@ -11,6 +11,7 @@ calls go, verified the same way.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -66,19 +67,40 @@ PROXY_POOL_SIZE = 32
 
 
 class Pools:
+    """The urllib3 pool for each Salesforce host, made on first use and kept.
+
+    ``send`` is on every proxied call's path, so a known host costs one dict
+    lookup: without an egress proxy, the request goes to the host's own
+    connection pool, skipping the manager's per-call URL parsing; through a
+    proxy, the manager writes the request as that proxy needs it.
+    """
+
     def __init__(self, session: requests.Session) -> None:
         self.session = session
         self._lock = threading.Lock()
-        self._pools: dict[tuple[str, str], urllib3.PoolManager] = {}
+        self._pools: dict[str, _Route] = {}
 
-    def for_url(self, url: str) -> urllib3.PoolManager:
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.netloc)
+    def send(self, method: str, url: str, **options: Any) -> urllib3.BaseHTTPResponse:
+        """``urlopen`` for ``url`` (absolute, http or https), on its host's pool."""
+        scheme, _, netloc, *rest = url.split("/", 3)
+        route = self._pools.get(f"{scheme}//{netloc}") or self._route(url, f"{scheme}//{netloc}")
+        if route.pool is None:
+            return route.manager.urlopen(method, url, redirect=False, **options)
+        # What the manager does for a host it knows: send the request target, and no
+        # redirect; the pool percent-encodes what a request line cannot hold, and drops
+        # a fragment, as the manager's own parse would.
+        target = "/" + (rest[0] if rest else "")
+        return route.pool.urlopen(method, target, assert_same_host=False, redirect=False, **options)
+
+    def _route(self, url: str, key: str) -> _Route:
         with self._lock:
-            pool = self._pools.get(key)
-            if pool is None:
-                pool = self._pools[key] = self._make(url)
-        return pool
+            route = self._pools.get(key)
+            if route is None:
+                manager = self._make(url)
+                direct = not isinstance(manager, urllib3.ProxyManager)
+                route = _Route(manager, manager.connection_from_url(url) if direct else None)
+                self._pools[key] = route
+        return route
 
     def _make(self, url: str) -> urllib3.PoolManager:
         settings = self.session.merge_environment_settings(url, {}, True, None, None)
@@ -91,3 +113,9 @@ class Pools:
         options.update(num_pools=4, maxsize=PROXY_POOL_SIZE)
         proxy = requests.utils.select_proxy(url, settings["proxies"])
         return urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
+
+
+@dataclass(frozen=True)
+class _Route:
+    manager: urllib3.PoolManager
+    pool: urllib3.HTTPConnectionPool | None  # None: through an egress proxy, by the manager

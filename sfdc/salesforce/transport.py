@@ -114,6 +114,7 @@ class Transport:
         self._monotonic = monotonic
         self._rng = rng
         self._pools = Pools(session)
+        self._stream_timeout = urllib3.Timeout(connect=timeout, read=timeout)
 
     def request(
         self,
@@ -179,16 +180,15 @@ class Transport:
         """
         started = time.perf_counter()
         try:
-            upstream: urllib3.BaseHTTPResponse = self._pools.for_url(url).urlopen(
+            upstream = self._pools.send(
                 method,
                 url,
                 body=data,
                 headers=dict(headers),
-                redirect=False,
                 retries=False,
                 preload_content=False,
                 decode_content=False,
-                timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
+                timeout=self._stream_timeout,
             )
         except urllib3.exceptions.HTTPError as exc:
             log_call(method, url, None, started, type(exc).__name__)

@@ -11,6 +11,7 @@ accepted only when the login URL itself is loopback (the local emulator).
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from sfdc.errors import UpstreamProtocolError
@@ -30,6 +31,7 @@ PRODUCTION_AUDIENCE = "https://login.salesforce.com"
 SANDBOX_AUDIENCE = "https://test.salesforce.com"
 
 
+@lru_cache(maxsize=256)  # asked on every proxied call, of the same few hosts
 def is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -44,6 +46,7 @@ def is_salesforce_host(host: str) -> bool:
     return any(host == d or host.endswith("." + d) for d in SALESFORCE_DOMAINS)
 
 
+@lru_cache(maxsize=1024)  # every proxied call checks its token's instance URL; errors not kept
 def check_salesforce_url(url: str, *, what: str, allow_loopback: bool) -> str:
     """``url`` if it is https on a Salesforce host (or loopback when allowed), else an error."""
     parts = urlsplit(url)

@@ -54,19 +54,18 @@ __all__ = ["create_app", "routes", "start_background", "stop_background"]
 MAX_PROXIED_BODY = 64 * 1024 * 1024
 
 
-def _no_store(response: Response) -> Response:
-    # Answers may hold live credentials; no proxy or browser should keep them.
-    response.headers.setdefault("Cache-Control", "no-store")
-    return response
-
-
 def _start_request() -> None:
     """Tag this request's log lines: CF's router id when present, else a fresh one."""
-    given = logs.clean_request_id(request.headers.get("X-Vcap-Request-Id"))
+    # From the environ: request.headers.get builds and discards a KeyError per absent header.
+    given = logs.clean_request_id(request.environ.get("HTTP_X_VCAP_REQUEST_ID"))
     logs.REQUEST_ID.set(given or uuid.uuid4().hex)
 
 
-def _echo_request_id(response: Response) -> Response:
+def _finish_response(response: Response) -> Response:
+    """Every answer: not to be stored, and tagged with the request's id (one hook, not two:
+    Flask's per-hook cost is paid on every call, proxied ones included)."""
+    # Answers may hold live credentials; no proxy or browser should keep them.
+    response.headers.setdefault("Cache-Control", "no-store")
     request_id = logs.REQUEST_ID.get()
     if request_id:
         response.headers["X-Request-Id"] = request_id
@@ -157,8 +156,7 @@ def create_app(
     # A body that trickles or stops short ends in 408/400 instead of holding a worker.
     app.wsgi_app = BodyDeadline(app.wsgi_app)  # type: ignore[method-assign]
     app.before_request(_start_request)
-    app.after_request(_no_store)
-    app.after_request(_echo_request_id)
+    app.after_request(_finish_response)
     return app
 
 
