@@ -138,7 +138,10 @@ class Connections:
             return cached
         link = self.onboarding.link(name, callback_url=callback_url)
         with self._lock:
+            self._links.pop(name, None)
             self._links[name] = link
+            if len(self._links) > self.sources.size:  # bounded like the sources: oldest out
+                del self._links[next(iter(self._links))]
         return link
 
     def complete(self, **callback: str | None) -> dict[str, Any]:

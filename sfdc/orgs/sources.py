@@ -112,21 +112,18 @@ class ConnectionTokens:
         self.transport = refresher.transport
         self.clock = refresher.clock
         self.checked_at = refresher.clock()
-        self._refresher = refresher
-        self._lock = threading.Lock()
-        self._rejected: set[str] = set()
         self._gone = False
-        # Why Salesforce refused the refresh token, once it has; a fresh error is raised
-        # per call (one shared exception would grow its traceback on every raise).
-        self._consent_reason: str | None = None
+        self._mint = _Mint(refresher, name)
         if row is not None and row.status != CONNECTED:
-            self._consent_reason = row.status_reason or "refused"
+            self._mint.consent_reason = row.status_reason or "refused"
+        # The provider holds the minter, never this object: no reference cycle, so a
+        # source the LRU lets go is freed at once, not at the next full garbage collection.
         self.provider = TokenProvider(
             self._mint, clock=refresher.clock, store=shared, shareable=refresher.stored
         )
 
     def current(self) -> Exchange:
-        reason = self._consent_reason
+        reason = self._mint.consent_reason
         if reason is not None:
             raise ConsentRequired(self.name, reason)
         try:
@@ -141,26 +138,42 @@ class ConnectionTokens:
         within ``STATUS_RECHECK``."""
         if now - self.checked_at < STATUS_RECHECK:
             return True
-        return not self._gone and self._consent_reason is None and self.provider.sharing()
+        return not self._gone and self._mint.consent_reason is None and self.provider.sharing()
 
     def needs_consent(self, reason: str) -> None:
         """Another process found the refresh token refused: stop asking Salesforce."""
-        if self._consent_reason is None:
-            self._consent_reason = reason
+        if self._mint.consent_reason is None:
+            self._mint.consent_reason = reason
 
     def rejected(self, exchange: Exchange) -> bool:
-        with self._lock:
-            self._rejected.add(exchange.token.fingerprint)
+        self._mint.reject(exchange)
         return self.provider.invalidate(exchange)
 
-    def _mint(self) -> Exchange:
+
+class _Mint:
+    """How a connection's provider mints: ``Refresher.refresh``, skipping rejected tokens."""
+
+    def __init__(self, refresher: Refresher, name: str) -> None:
+        self.refresher = refresher
+        self.name = name
+        self._lock = threading.Lock()
+        self._rejected: set[str] = set()
+        # Why Salesforce refused the refresh token, once it has; a fresh error is raised
+        # per call (one shared exception would grow its traceback on every raise).
+        self.consent_reason: str | None = None
+
+    def reject(self, exchange: Exchange) -> None:
+        with self._lock:
+            self._rejected.add(exchange.token.fingerprint)
+
+    def __call__(self) -> Exchange:
         with self._lock:
             rejected = frozenset(self._rejected)
         try:
-            return self._refresher.refresh(self.name, rejected)
+            return self.refresher.refresh(self.name, rejected)
         except ConsentRequired as exc:
             # Before the provider's cool-down turns it into a plain error without the link.
-            self._consent_reason = exc.reason
+            self.consent_reason = exc.reason
             raise
 
 

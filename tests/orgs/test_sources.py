@@ -156,12 +156,14 @@ def test_a_reconnected_connection_is_served_with_its_new_token(
     env: dict[str, str], org: Any, workers: list[Connections], database_url: str
 ) -> None:
     settings = load_settings(env)
-    first = worker(workers, settings, FakeClock(datetime.now(UTC)))
+    first_clock = FakeClock(datetime.now(UTC))
+    first = worker(workers, settings, first_clock)
     clock = FakeClock(datetime.now(UTC))
     second = worker(workers, settings, clock)
     connect(first, "acme")
     old = second.source("acme").current().token.access_token
 
+    first_clock.advance(timedelta(minutes=1))
     connect(first, "acme")  # approved again: a new grant and token
     clock.advance(LOCAL_RECHECK + timedelta(seconds=1))
 
