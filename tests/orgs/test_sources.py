@@ -18,9 +18,10 @@ from typing import Any
 
 import psycopg
 import pytest
+import requests
 from sqlalchemy.orm import Session
 
-from sfdc.errors import UnknownConnection
+from sfdc.errors import ConsentRequired, UnknownConnection
 from sfdc.orgs.connections import Connections
 from sfdc.orgs.store import ConnectionStore
 from sfdc.salesforce.pools import new_session
@@ -192,3 +193,23 @@ def test_each_worker_keeps_at_most_the_configured_number_of_sources(
     assert one.source("c1").current().token.access_token == tokens["c1"]
     assert len(one.sources) == 2
     assert stats(org.url)["refresh_grants"] == grants
+
+
+def test_a_connection_that_lost_consent_stops_being_served_from_redis(
+    env: dict[str, str], org: Any, workers: list[Connections], database_url: str
+) -> None:
+    settings = load_settings(env)
+    first = worker(workers, settings, FakeClock(datetime.now(UTC)))
+    clock = FakeClock(datetime.now(UTC))
+    second = worker(workers, settings, clock)
+    connect(first, "acme")
+    second.source("acme").current()  # the second worker holds a copy
+    # An admin revokes the app's refresh tokens; the next refresh (here the keep-alive's)
+    # is refused, and the connection turns needs_consent.
+    assert requests.post(f"{org.url}/_emulator/refresh-tokens/revoke", timeout=10).ok
+    with pytest.raises(ConsentRequired):
+        first.refresher.refresh("acme", frozenset(), since=datetime.now(UTC))
+    clock.advance(LOCAL_RECHECK + timedelta(seconds=1))
+
+    with pytest.raises(ConsentRequired):
+        second.source("acme").current()
