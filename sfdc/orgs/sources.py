@@ -41,6 +41,7 @@ from sfdc.orgs.refresh import Refresher
 from sfdc.orgs.schema import ConnectionRow
 from sfdc.settings.hosts import is_loopback
 from sfdc.settings.settings import Settings
+from sfdc.tokens.cooldown import Blocked
 from sfdc.tokens.exchange import Exchange
 from sfdc.tokens.provider import TokenProvider
 from sfdc.tokens.sealing import CacheSealer
@@ -52,6 +53,25 @@ log = logging.getLogger(__name__)
 # re-reads the row: bounds how long a deleted or re-consented connection is served from a
 # process cache (the tokens such a cache holds were revoked with the refresh token).
 STATUS_RECHECK = timedelta(seconds=5)
+
+
+class _SharedCopy(RedisStore):
+    """A connection's copy in Redis, without the shared cool-down of ``RedisStore``.
+
+    A connection's failed refreshes are shared through its row instead (``backoff``),
+    which every process reads before it refreshes. A block shared here too would be
+    replayed, in a process that never saw the refusal, as a plain error: a connection
+    that needs consent would answer without its connect link.
+    """
+
+    def load_blocked(self) -> Blocked | None:
+        return None
+
+    def save_blocked(self, blocked: Blocked, now: datetime) -> None:
+        return None
+
+    def clear_blocked(self) -> None:
+        return None
 
 
 class SharedTokens:
@@ -71,7 +91,7 @@ class SharedTokens:
         (``Refresher.lease``): the lease, not this lock, keeps a refresh single-flight, so
         a holder that dies holds the others up no longer than its lease would."""
         digest = hashlib.sha256(self._database + b"\0" + name.encode()).hexdigest()[:24]
-        return RedisStore(
+        return _SharedCopy(
             self.client, self.sealer, f"{self._prefix}:conn:{digest}", lock_ttl=lock_ttl
         )
 
