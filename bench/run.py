@@ -26,6 +26,9 @@ compares two things measured side by side, interleaved, in the same run.
    health-check timeout (target 100%).
 10. Refresh tokens lost across the crash trials of tests/orgs/test_crash_safety.py
    (rotation on; database stopped, workers killed at each step; target 0).
+11. 10,000 connected orgs in PostgreSQL, 2 workers with Redis, steady state: p99 of
+    `/token` and of a proxied call for a random connection vs one connection (target
+    <= 1.5x), and memory per kept connection with the LRU full vs after all were used.
 
 Each scenario is a module of this package; this file only runs them in order,
 or those named on the command line (`python bench/run.py proxy signing`).
@@ -47,6 +50,7 @@ from bench.connected_org import bench_connected_org  # noqa: E402
 from bench.crash import bench_crash_trials  # noqa: E402
 from bench.outage import bench_redis_outage  # noqa: E402
 from bench.proxy import bench_proxy  # noqa: E402
+from bench.scale import bench_scale  # noqa: E402
 from bench.signing import bench_signing  # noqa: E402
 from bench.slow_clients import bench_slow_clients  # noqa: E402
 from bench.uploads import bench_upload  # noqa: E402
@@ -62,6 +66,7 @@ SCENARIOS: dict[str, Callable[[Any], None]] = {
     "connected": bench_connected_org,
     "slow": bench_slow_clients,
     "crash": lambda keys: bench_crash_trials(),
+    "scale": bench_scale,
 }
 
 if __name__ == "__main__":

@@ -93,7 +93,14 @@ def allows(scopes: Iterable[Scope], capability: str, connection: str | None) -> 
     return False
 
 
-def visible(scopes: Iterable[Scope], capability: str, names: Iterable[str]) -> list[str]:
-    """The names among ``names`` that ``scopes`` grant ``capability`` over."""
-    held = tuple(scopes)
-    return [name for name in names if allows(held, capability, name)]
+def granted(scopes: Iterable[Scope], capability: str) -> frozenset[str] | None:
+    """The connection names ``scopes`` grant ``capability`` over, or None for all of them
+    (a ``*`` scope): the filter a list of connections is read through."""
+    names: set[str] = set()
+    for scope in scopes:
+        if capability in _IMPLIES.get(scope.capability, (scope.capability,)):
+            if scope.resource == ANY:
+                return None
+            if scope.resource != JWT:
+                names.add(scope.resource)
+    return frozenset(names)

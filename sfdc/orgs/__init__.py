@@ -3,6 +3,7 @@
 ``connections.Connections`` is the entry point; ``onboarding`` makes connect
 links and takes the OAuth callback, ``consent`` signs the link's state and
 PKCE pair, ``refresh`` turns a stored refresh token into access tokens,
+``sources`` hands them out per process (shared through Redis, kept in an LRU),
 ``store`` and ``schema`` hold the database (migrated by ``migrations``),
 ``records`` names a connection's states, ``parked`` keeps rotated refresh
 tokens the database could not take yet. Its secrets are sealed by

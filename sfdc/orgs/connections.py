@@ -1,21 +1,20 @@
 """Connected orgs, as the web layer and the CLI see them: connect, use, list, delete.
 
 ``Connections`` puts the parts together: ``Onboarding`` (connect link and
-callback), ``Refresher``/``ConnectionTokens`` (access tokens), the store and
-the column sealer, ``Alerts`` (with the webhook, if one is set) and the
-``KeepAlive`` job, whose thread ``start`` runs (``create_app`` does not: the web
-server starts it in each worker). ``source(name)`` hands out a connection's
-``TokenSource``; each
-process re-reads the connection's row at most every ``STATUS_RECHECK``, which
-bounds how long a deleted or re-consented connection is served from a cache
-elsewhere (the tokens such a cache holds were revoked with the refresh token).
-"""
+callback), ``Refresher`` and the token sources of ``sources`` (access tokens,
+shared through Redis when it is bound), the store and the column sealer,
+``Alerts`` (with the webhook, if one is set) and the ``KeepAlive`` job, whose
+thread ``start`` runs (``create_app`` does not: the web server starts it in
+each worker). ``source(name)`` hands out a connection's ``TokenSource`` from
+a least-recently-used cache of ``SFDC_CONNECTION_CACHE_SIZE``; ``page`` lists
+connections in name order, a page at a time."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,7 +26,8 @@ from sfdc.orgs.keepalive import KeepAlive
 from sfdc.orgs.onboarding import ConnectLink, Onboarding
 from sfdc.orgs.parked import ParkedTokens
 from sfdc.orgs.records import CONNECTED, check_name, describe
-from sfdc.orgs.refresh import ConnectionTokens, Refresher
+from sfdc.orgs.refresh import Refresher
+from sfdc.orgs.sources import ConnectionTokens, SourceCache, shared_tokens
 from sfdc.orgs.store import ConnectionStore
 from sfdc.orgs.webhook import Webhook
 from sfdc.salesforce.oauth import OAuthClient
@@ -39,10 +39,17 @@ from sfdc.tokens.shared_cache import connect
 
 log = logging.getLogger(__name__)
 
-STATUS_RECHECK = timedelta(seconds=5)
 # A consent-required answer reuses its link while this much of it is left, so
 # an app retrying against a lapsed connection does not mint a link per call.
 LINK_REUSE_MARGIN = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of connections in name order; ``after`` names the next page's start."""
+
+    connections: list[dict[str, Any]]
+    after: str | None
 
 
 class Connections:
@@ -78,9 +85,12 @@ class Connections:
         self.refresher = Refresher(
             settings, secret, store, self.sealer, transport, clock, parked, self.alerts
         )
+        self.shared = shared_tokens(settings, redis_client)
+        if self.shared is not None:
+            self.refresher.lost = self.shared.drop
         self.keepalive = KeepAlive(settings.keepalive, store, self.refresher, clock=clock)
         self._lock = threading.Lock()
-        self._sources: dict[str, ConnectionTokens] = {}
+        self.sources = SourceCache(settings.connection_cache_size)
         self._links: dict[str, ConnectLink] = {}
 
     def __repr__(self) -> str:
@@ -135,7 +145,10 @@ class Connections:
             return cached
         link = self.onboarding.link(name, callback_url=callback_url)
         with self._lock:
+            self._links.pop(name, None)
             self._links[name] = link
+            if len(self._links) > self.sources.size:  # bounded like the sources: oldest out
+                del self._links[next(iter(self._links))]
         return link
 
     def pending(self, nonce: str) -> dict[str, Any]:
@@ -144,43 +157,66 @@ class Connections:
 
     def complete(self, **callback: str | None) -> dict[str, Any]:
         stored = self.onboarding.complete(**callback)
-        self.forget(stored["name"])
+        self.forget(stored["name"], shared=True)
         return stored
 
     # -- using -----------------------------------------------------------------------
 
     def source(self, name: str) -> ConnectionTokens:
-        """The token source for a stored connection; its row re-read every ``STATUS_RECHECK``."""
+        """The token source for a stored connection, from this process's LRU while it is
+        settled (see ``sources``). A connection new to this process is built without a
+        database read when Redis is shared (its copy there, or the mint, says whether it
+        exists); else from its row, re-read every ``STATUS_RECHECK``."""
         check_name(name)
         now = self.clock()
-        with self._lock:
-            cached = self._sources.get(name)
-        if cached is not None and now - cached.checked_at < STATUS_RECHECK:
+        cached = self.sources.get(name)
+        if cached is not None and cached.settled(now):
             return cached
+        if cached is None and self.shared is not None:
+            with self._lock:
+                cached = self.sources.get(name)
+                if cached is None:
+                    copy = self.shared.store(name, self.refresher.lease)
+                    cached = ConnectionTokens(self.refresher, name, copy)
+                    self.sources.put(cached)
+                return cached
         row = self.store.get(name)
         if row is None:
             self.forget(name)
             raise UnknownConnection(name)
         with self._lock:
-            cached = self._sources.get(name)
+            cached = self.sources.get(name)
             if cached is not None and cached.connected_at == row.connected_at:
                 cached.checked_at = now
                 if row.status != CONNECTED:
                     cached.needs_consent(row.status_reason or "refused")
                 return cached
-            fresh = ConnectionTokens(self.refresher, row)
-            self._sources[name] = fresh
+            shared = None if self.shared is None else self.shared.store(name, self.refresher.lease)
+            fresh = ConnectionTokens(self.refresher, name, shared, row=row)
+            self.sources.put(fresh)
             return fresh
 
-    def forget(self, name: str) -> None:
+    def forget(self, name: str, *, shared: bool = False) -> None:
+        """Drop this process's source of ``name``; with ``shared``, the copy in Redis too
+        (the connection was deleted or reconnected)."""
+        self.sources.pop(name)
         with self._lock:
-            self._sources.pop(name, None)
             self._links.pop(name, None)
+        if shared and self.shared is not None:
+            self.shared.drop(name)
 
     # -- managing --------------------------------------------------------------------
 
     def list(self) -> list[dict[str, Any]]:
         return [describe(row) for row in self.store.all()]
+
+    def page(self, *, after: str | None, limit: int, names: Collection[str] | None = None) -> Page:
+        """Up to ``limit`` connections named after ``after``, in name order; with ``names``,
+        only those (a caller's scope)."""
+        rows = self.store.page(after=after, limit=limit + 1, names=names)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page([describe(row) for row in rows], rows[-1].name if more else None)
 
     def get(self, name: str) -> dict[str, Any]:
         row = self.store.get(check_name(name))
@@ -209,7 +245,7 @@ class Connections:
         parked = self.refresher.parked.find(name)
         if parked is not None:
             self.refresher.parked.drop(name, parked)
-        self.forget(name)
+        self.forget(name, shared=True)
         if revoked is None:
             message = (
                 f"Deleted '{name}'. Its refresh token could not be opened with "

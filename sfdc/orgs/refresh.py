@@ -1,15 +1,15 @@
 """Access tokens for stored connections: the refresh-token grant, crash-safe and single-flight.
 
-``ConnectionTokens`` is the ``TokenSource`` of one connection in one process:
-the same ``TokenProvider`` as JWT tokens (one flight per process, stale
-tokens renewed in the background, cool-down after failures), minting through
-``Refresher.refresh``.
+``Refresher.refresh`` is how a connection's ``TokenSource``
+(``sources.ConnectionTokens``) mints: it answers with the stored access token
+while that is fresh, and refreshes it otherwise.
 
 A refresh never runs inside a database transaction, because with rotation on
 the new refresh token is the only key to the connection left the moment
 Salesforce answers (research §2). Instead:
 
-1. A fresh access token another process stored is read without any lock.
+1. A fresh access token another process stored is read without any lock: one
+   plain read of the row, no lease, no ``SELECT ... FOR UPDATE``.
 2. Otherwise the refresh is *claimed*: a lease on the row, taken in one short
    statement, expiring by itself if its holder dies (``store.claim``). Others
    wait for the holder's token, or for the lease to lapse.
@@ -65,7 +65,6 @@ from sfdc.settings.hosts import is_loopback
 from sfdc.settings.settings import Settings
 from sfdc.telemetry.fingerprints import secret_fingerprint
 from sfdc.tokens.exchange import Exchange
-from sfdc.tokens.provider import TokenProvider
 from sfdc.tokens.sealing import ColumnSealer
 from sfdc.tokens.service import learn_expiry
 from sfdc.tokens.token import Freshness, Token, freshness, token_from_response
@@ -79,11 +78,17 @@ LEASE_MARGIN = timedelta(seconds=5)
 # A caller waits this long for another process's refresh before answering 503;
 # well inside gunicorn's 30 s worker timeout.
 HOLDER_WAIT = 20.0  # seconds
+# Tokens remembered as not stored (see ``stored``): a handful, outages being rare and short.
+UNSTORED_KEPT = 256
 _POLL_FIRST, _POLL_MAX = 0.05, 0.5  # seconds between looks at a held lease
 
 
 def _no_step(step: str) -> None:
     """The default ``Refresher.step``: tests pass one that stops a database or a process."""
+
+
+def _nobody(name: str) -> None:
+    """The default ``Refresher.lost``."""
 
 
 @dataclass
@@ -100,6 +105,11 @@ class Refresher:
     # Called with "claimed", "answered", "stored" and "done" as a refresh passes them.
     step: Callable[[str], None] = _no_step
     sleep: Callable[[float], None] = time.sleep
+    # Called with a connection's name when it turns to needs_consent, so that copies of its
+    # access token shared elsewhere (``sources.SharedTokens``) are dropped.
+    lost: Callable[[str], None] = _nobody
+    _unstored: set[str] = field(default_factory=set, init=False, repr=False)
+    _unstored_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def __post_init__(self) -> None:
         if not self.lease:
@@ -272,7 +282,19 @@ class Refresher:
                 token.fingerprint,
                 " (refresh token rotated)" if rotated else "",
             )
+        else:
+            with self._unstored_lock:
+                if len(self._unstored) >= UNSTORED_KEPT:
+                    self._unstored.clear()  # long expired, or replaced by a stored one
+                self._unstored.add(token.fingerprint)
         return token, now
+
+    def stored(self, exchange: Exchange) -> bool:
+        """Whether ``exchange``'s token reached the database. One that did not (the database
+        failed; its refresh token is parked) is not shared through Redis, so the next
+        process refreshes, and writes the parked token back, at once."""
+        with self._unstored_lock:
+            return exchange.token.fingerprint not in self._unstored
 
     def _durable(
         self, row: ConnectionRow, stored: str | None, rotated: str | None, values: dict[str, Any]
@@ -320,6 +342,7 @@ class Refresher:
             **failed(consent, now),
         )
         if marked:
+            self.lost(row.name)
             self.alerts.needs_consent(row, reason, now)
         return consent
 
@@ -351,50 +374,3 @@ class Refresher:
             expires_at=row.access_expires_at,
             scope=row.scopes,
         )
-
-
-class ConnectionTokens:
-    """The ``TokenSource`` of one stored connection, in one process."""
-
-    def __init__(self, refresher: Refresher, row: ConnectionRow) -> None:
-        self.name = row.name
-        self.connected_at = row.connected_at
-        self.allow_loopback = is_loopback(urlsplit(row.login_url).hostname or "")
-        self.transport = refresher.transport
-        self.clock = refresher.clock
-        self.checked_at = refresher.clock()
-        self._refresher = refresher
-        self._lock = threading.Lock()
-        self._rejected: set[str] = set()
-        # Why Salesforce refused the refresh token, once it has; a fresh error is raised
-        # per call (one shared exception would grow its traceback on every raise).
-        self._consent_reason: str | None = None
-        if row.status != CONNECTED:
-            self._consent_reason = row.status_reason or "refused"
-        self.provider = TokenProvider(self._mint, clock=refresher.clock)
-
-    def current(self) -> Exchange:
-        reason = self._consent_reason
-        if reason is not None:
-            raise ConsentRequired(self.name, reason)
-        return self.provider.get()
-
-    def needs_consent(self, reason: str) -> None:
-        """Another process found the refresh token refused: stop asking Salesforce."""
-        if self._consent_reason is None:
-            self._consent_reason = reason
-
-    def rejected(self, exchange: Exchange) -> bool:
-        with self._lock:
-            self._rejected.add(exchange.token.fingerprint)
-        return self.provider.invalidate(exchange)
-
-    def _mint(self) -> Exchange:
-        with self._lock:
-            rejected = frozenset(self._rejected)
-        try:
-            return self._refresher.refresh(self.name, rejected)
-        except ConsentRequired as exc:
-            # Before the provider's cool-down turns it into a plain error without the link.
-            self._consent_reason = exc.reason
-            raise

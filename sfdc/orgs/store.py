@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
@@ -252,6 +252,19 @@ class ConnectionStore:
     def get(self, name: str) -> ConnectionRow | None:
         with self.session() as session:
             return session.get(ConnectionRow, name)
+
+    def page(
+        self, *, after: str | None, limit: int, names: Collection[str] | None = None
+    ) -> list[ConnectionRow]:
+        """Up to ``limit`` rows named after ``after`` (None: from the first), in name order;
+        with ``names``, only rows among those. One indexed range read (the primary key)."""
+        query = select(ConnectionRow).order_by(ConnectionRow.name).limit(limit)
+        if after is not None:
+            query = query.where(ConnectionRow.name > after)
+        if names is not None:
+            query = query.where(ConnectionRow.name.in_(sorted(names)))
+        with self.session() as session:
+            return list(session.scalars(query))
 
     def all(self) -> list[ConnectionRow]:
         with self.session() as session:

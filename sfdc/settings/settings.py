@@ -24,6 +24,7 @@ from sfdc.clock import utc_now
 from sfdc.errors import ConfigError
 from sfdc.settings import keys
 from sfdc.settings.cloudfoundry import Credential, find_credential
+from sfdc.settings.connection_cache import DEFAULT_CONNECTION_CACHE_SIZE, connection_cache_size
 from sfdc.settings.database import DatabaseBinding, find_database
 from sfdc.settings.hosts import PRODUCTION_AUDIENCE, SANDBOX_AUDIENCE, is_loopback
 from sfdc.settings.keepalive import KeepAliveTiming, keepalive_timing
@@ -77,6 +78,8 @@ class Settings:
     database: DatabaseBinding | None = None
     # Connected orgs' upkeep: the keep-alive job, and where alerts about them go.
     keepalive: KeepAliveTiming = field(default_factory=KeepAliveTiming)
+    # Token sources each worker keeps, least recently used first out (SFDC_CONNECTION_CACHE_SIZE).
+    connection_cache_size: int = DEFAULT_CONNECTION_CACHE_SIZE
     webhook: WebhookTarget | None = None
     public: PublicAddress = field(default_factory=PublicAddress)  # the proxy's own address
     warnings: tuple[str, ...] = ()
@@ -389,6 +392,7 @@ def load_settings(
         keepalive=keepalive_timing(
             peek.env("SFDC_KEEPALIVE_AFTER"), peek.env("SFDC_KEEPALIVE_INTERVAL")
         ),
+        connection_cache_size=connection_cache_size(peek.env("SFDC_CONNECTION_CACHE_SIZE")),
         webhook=find_webhook(
             source.get("SFDC_WEBHOOK_URL", "webhook_url"),
             source.get("SFDC_WEBHOOK_SECRET", "webhook_secret"),

@@ -77,8 +77,10 @@ class TokenProvider:
         cooldown: Cooldown | None = None,
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        shareable: Callable[[Exchange], bool] = lambda _exchange: True,
     ) -> None:
         self._mint_exchange = mint
+        self._shareable = shareable
         self.clock = clock
         self.store = store
         self.cooldown = cooldown or Cooldown()
@@ -94,6 +96,10 @@ class TokenProvider:
     def peek(self) -> Exchange | None:
         held = self._held
         return held.exchange if held else None
+
+    def sharing(self) -> bool:
+        """Whether this provider re-reads a shared copy (Redis is set and answering)."""
+        return self._store_usable(self.clock())
 
     def get(self) -> Exchange:
         now = self.clock()
@@ -189,6 +195,8 @@ class TokenProvider:
         return self._share(store, lock, self._mint(store.load_blocked()))
 
     def _share(self, store: RedisStore, lock: Lock, exchange: Exchange) -> Exchange:
+        if not self._shareable(exchange):
+            return self._keep(exchange)  # its minter says others must not adopt it
         try:
             stored = store.save_as(lock, exchange, self.clock())
         except StoreUnavailable as exc:

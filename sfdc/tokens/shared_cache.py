@@ -158,6 +158,14 @@ class RedisStore:
         except redis.RedisError as exc:
             raise StoreUnavailable(str(exc)) from exc
 
+    def retire(self, ttl: timedelta = MAX_ENTRY_TTL) -> None:
+        """Mark the entry rejected, whatever it holds: what it was issued for is gone."""
+        millis = max(1, int(ttl.total_seconds() * 1000))
+        try:
+            self.client.set(self.token_key, _TOMBSTONE, px=millis)
+        except redis.RedisError as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
     def absent(self) -> bool:
         """No entry at all, not even a rejected one: Redis has lost its data."""
         try:

@@ -11,11 +11,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
 from pydantic import AnyUrl, BaseModel, ConfigDict, Field
 
-from sfdc.access.scopes import CONNECTIONS
+from sfdc.access.scopes import CONNECTIONS, granted
 from sfdc.errors import (
     AccessDenied,
     ConnectionConflict,
@@ -36,7 +45,7 @@ from sfdc.errors import (
     UnknownConnection,
     UserMismatch,
 )
-from sfdc.orgs.records import CONNECTED, NAME_PATTERN, NEEDS_CONSENT
+from sfdc.orgs.records import CONNECTED, NAME_PATTERN, NEEDS_CONSENT, check_name
 from sfdc.telemetry import audit
 from sfdc.web.auth import caller, may, require
 from sfdc.web.connect_request import ConnectRequest, connect_request
@@ -125,11 +134,19 @@ class StoredConnection(BaseModel):
 
 
 class ConnectionList(BaseModel):
-    """Every stored connection, without tokens."""
+    """One page of stored connections, in name order, without tokens."""
 
     model_config = ConfigDict(extra="forbid")
 
     connections: list[StoredConnection]
+    next: Annotated[
+        str | None,
+        Field(
+            description='The next page\'s path (as in the `Link: <...>; rel="next"` header), '
+            "or null on the last page.",
+            examples=["/connections?limit=100&after=acme-prod"],
+        ),
+    ] = None
 
 
 class DeletedConnection(BaseModel):
@@ -198,19 +215,84 @@ def connect() -> tuple[dict[str, Any], int]:
     return link.on_page(_base()).to_dict(), 201
 
 
-@bp.get("/connections")
-@documented(ConnectionList, raises=_MANAGING, tag="connections")
-def list_connections() -> dict[str, Any]:
-    """Every stored connection this key may manage
+# A page of connections is at most this many; at about 500 bytes each, a full page is
+# half a megabyte, answered in one indexed range read.
+PAGE_DEFAULT, PAGE_MAX = 100, 1000
+_PAGING = (
+    Param(
+        "limit",
+        "query",
+        f"How many connections per page: 1 to {PAGE_MAX}, default {PAGE_DEFAULT}.",
+        {"type": "integer", "minimum": 1, "maximum": PAGE_MAX, "default": PAGE_DEFAULT},
+    ),
+    Param(
+        "after",
+        "query",
+        "Start after this connection name (the previous page's last). Follow the `Link` "
+        'header\'s `rel="next"` (or `next`) rather than building it.',
+        {"type": "string", "pattern": NAME_PATTERN, "examples": ["acme-prod"]},
+    ),
+)
 
-    Lists the connections the key has the `connections` capability over; a key with no
-    `connections` scope at all is refused.
+
+def _limit(raw: str | None) -> int:
+    if raw is None:
+        return PAGE_DEFAULT
+    if not raw.isdigit() or not 1 <= int(raw) <= PAGE_MAX:
+        raise InvalidRequest(
+            f"limit is '{raw[:40]}', not a whole number from 1 to {PAGE_MAX}.",
+            hint=f"Ask for 1 to {PAGE_MAX} connections per page, or leave limit out for "
+            f"{PAGE_DEFAULT}.",
+        )
+    return int(raw)
+
+
+@bp.get("/connections")
+@documented(
+    ConnectionList,
+    raises=(InvalidRequest, *_MANAGING),
+    params=_PAGING,
+    answer_headers={
+        "Link": {
+            "description": 'The next page, as `<path>; rel="next"` (RFC 8288); absent on the '
+            "last page.",
+            "schema": {"type": "string"},
+        }
+    },
+    tag="connections",
+)
+def list_connections() -> Response:
+    """The stored connections this key may manage, a page at a time, in name order
+
+    Pages are stable under concurrent changes: each starts after the previous page's last
+    name, so a connection added or deleted meanwhile never shifts another into or out of a
+    page. Follow the `Link` header (or `next`) until it is absent. Lists the connections the
+    key has the `connections` capability over; a key with no such scope is refused.
     """
-    who = caller()
-    if not any(scope.capability == CONNECTIONS for scope in who.scopes):
-        require(CONNECTIONS, "*")
-    found = connections().list()
-    return {"connections": [one for one in found if who.may(CONNECTIONS, one["name"])]}
+    names = granted(caller().scopes, CONNECTIONS)  # None: every connection
+    if names is not None and not names:
+        require(CONNECTIONS, "*")  # 403, naming the scope that would list them
+    unknown = sorted(set(request.args) - {"limit", "after"})
+    if unknown:
+        # A typo (`limt`) must not silently mean the default.
+        raise InvalidRequest(
+            f"GET /connections takes no parameter '{unknown[0][:40]}'.",
+            hint="Page with limit and after (or follow the Link header); nothing else.",
+        )
+    limit = _limit(request.args.get("limit"))
+    after = request.args.get("after")
+    if after is not None:
+        check_name(after)
+    page = connections().page(after=after, limit=limit, names=names)
+    following = (
+        None
+        if page.after is None
+        else f"{request.path}?{urlencode({'limit': limit, 'after': page.after})}"
+    )
+    answer = jsonify({"connections": page.connections, "next": following})
+    if following is not None:
+        answer.headers["Link"] = f'<{following}>; rel="next"'
+    return answer
 
 
 @bp.get("/connections/<name>")

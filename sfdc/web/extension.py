@@ -23,7 +23,7 @@ from sfdc.errors import (
 )
 from sfdc.orgs.connections import Connections
 from sfdc.orgs.records import NAME_PATTERN
-from sfdc.orgs.refresh import ConnectionTokens
+from sfdc.orgs.sources import ConnectionTokens
 from sfdc.tokens.service import TokenService
 from sfdc.web.spec import Param
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import urllib3
 from flask import Response, current_app, request
 
-from sfdc.orgs.refresh import ConnectionTokens
+from sfdc.orgs.sources import ConnectionTokens
 from sfdc.salesforce.addresses import REWRITE_LIMIT, Addresses, decoded, origin, rewritable
 from sfdc.salesforce.paths import credentials, request_headers, response_headers, target_url
 from sfdc.salesforce.pools import USER_AGENT

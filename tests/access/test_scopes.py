@@ -13,10 +13,10 @@ from sfdc.access.scopes import (
     SCOPE_PATTERN,
     Scope,
     allows,
+    granted,
     needed,
     parse_scope,
     parse_scopes,
-    visible,
 )
 from sfdc.errors import InvalidRequest
 
@@ -132,6 +132,10 @@ def test_the_missing_scope_names_the_connection_or_jwt() -> None:
     assert str(caller.missing("connections", "acme")) == "connections:acme"
 
 
-def test_visible_keeps_only_the_names_a_scope_covers() -> None:
-    scopes = (Scope("connections", "acme"), Scope("proxy", "globex"))
-    assert visible(scopes, "connections", ["acme", "globex", "initech"]) == ["acme"]
+def test_granted_names_the_connections_a_capability_covers() -> None:
+    scopes = (Scope("connections", "acme"), Scope("proxy", "globex"), Scope("token", "jwt"))
+    assert granted(scopes, "connections") == {"acme"}
+    # token:jwt implies proxy over the JWT identity, which is no connection.
+    assert granted(scopes, "proxy") == {"globex"}
+    assert granted((*scopes, Scope("token", "initech")), "proxy") == {"globex", "initech"}
+    assert granted((Scope("connections", "*"),), "connections") is None  # all of them

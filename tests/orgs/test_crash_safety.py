@@ -37,10 +37,12 @@ from sqlalchemy import text
 from sfdc.clock import utc_now
 from sfdc.errors import SfdcError
 from sfdc.orgs.connections import Connections
+from sfdc.orgs.sources import shared_tokens
 from sfdc.orgs.store import ConnectionStore
 from sfdc.salesforce.pools import new_session
 from sfdc.salesforce.transport import Transport
 from sfdc.settings.settings import Settings, load_settings
+from sfdc.tokens.shared_cache import connect
 from tests.db_support import PrivatePostgres
 from tests.deploy import ROOT, free_port
 from tests.emulated import fail_next, stats
@@ -91,8 +93,12 @@ def worker(settings: Settings, *, step: Callable[[str], None] | None = None) -> 
 
 
 def make_stale(settings: Settings, name: str) -> None:
-    """The stored access token counts as expired, so the next use must refresh."""
+    """The stored access token counts as expired, so the next use must refresh: in the
+    database, and the copy shared through Redis (which would have expired with it)."""
     assert settings.database is not None
+    shared = shared_tokens(settings, connect(settings.redis.url) if settings.redis else None)
+    if shared is not None:
+        shared.drop(name)
     store = ConnectionStore(settings.database)
     try:
         with store.engine.begin() as connection:

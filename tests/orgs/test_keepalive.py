@@ -21,7 +21,7 @@ from typing import Any
 from prometheus_client import REGISTRY
 
 from sfdc.orgs.connections import Connections
-from sfdc.orgs.keepalive import MAX_PER_MINUTE, KeepAlive, PassReport, schedule
+from sfdc.orgs.keepalive import MAX_PER_MINUTE, SPREAD, KeepAlive, PassReport, schedule
 from sfdc.settings.settings import Settings, load_settings
 from sfdc.telemetry.fingerprints import secret_fingerprint as fingerprint
 from tests.conftest import CONSUMER_KEY, CONSUMER_SECRET, FakeClock
@@ -125,6 +125,31 @@ def test_idle_connections_are_refreshed_and_fresh_ones_are_not(
     assert refresh_at(org.url, stored, CONSUMER_SECRET, CONSUMER_KEY).status_code == 200
     assert metric("sfdc_connections", status="connected") == 3
     assert metric("sfdc_connections", status="needs_consent") == 0
+
+
+def test_a_pass_spreads_its_refreshes_over_half_the_interval_instead_of_bursting(
+    env: dict[str, str], org: Any, workers: list[Connections], database_url: str
+) -> None:
+    clock = FakeClock(datetime.now(UTC))
+    settings = load_settings(env)
+    one = worker(workers, settings, clock)
+    names = [f"idle-{i}" for i in range(4)]
+    for i, name in enumerate(names):
+        connect(one, name)
+        idle_since(database_url, name, clock() - timedelta(days=20 - i))  # idle-0 longest
+    start = clock()
+
+    report = job_of(one, settings, clock, wait=ticking(clock), rng=lambda: 0.5).tick()
+
+    assert report is not None
+    assert report.outcomes == {"ok": 4}
+    window = settings.keepalive.interval * SPREAD
+    slot = window / len(names)
+    when = [_aware(column(database_url, name, "refreshed_at")) for name in names]
+    for i, at in enumerate(when):  # each in its own slot of the window, at its middle
+        assert abs(at - (start + slot * i + (slot - GAP) * 0.5)) < timedelta(seconds=1)
+    assert when[-1] - when[0] >= slot * 3  # one refresh per slot, not four at once
+    assert when[-1] < start + window
 
 
 def test_two_workers_running_the_job_at_once_do_the_work_once(

@@ -196,7 +196,7 @@ def test_declining_stores_nothing_and_says_so(web: FlaskClient) -> None:
     text = page.get_data(as_text=True)
     assert "declined" in text
     assert "new connect link" in text
-    assert web.get("/connections", headers=AUTH).json == {"connections": []}
+    assert web.get("/connections", headers=AUTH).json == {"connections": [], "next": None}
 
 
 def test_an_expired_access_token_is_refreshed_transparently(web: FlaskClient, org: Any) -> None:
