@@ -106,26 +106,39 @@ def served(emulator_url: str, pair: Any, workers: int, **extra: str) -> Iterator
             stderr=subprocess.DEVNULL,
         )
         try:
-            _wait(port, app)
+            wait_answering(port, app, "the app", "/healthz", status=200)
             yield port
         finally:
             app.terminate()
             app.wait(15)
 
 
-def _wait(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+def wait_answering(
+    port: int,
+    process: subprocess.Popen[bytes],
+    what: str,
+    path: str = "/services/data",
+    *,
+    seconds: float = 30,
+    pause: float = 0.2,
+    status: int | None = None,
+) -> None:
+    """Return once ``process`` answers a GET of ``path`` on ``port`` (with ``status``, if
+    given); SystemExit naming ``what`` if it exits first or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit("the app exited during start-up")
+            raise SystemExit(f"{what} exited during start-up")
         try:
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            if status is None or response.status == status:
                 return
         except OSError:
-            time.sleep(0.2)
-    raise SystemExit("the app did not start")
+            time.sleep(pause)
+    raise SystemExit(f"{what} did not start")
 
 
 def emulator_for(pair: Any, **extra: Any) -> Any:

@@ -7,16 +7,15 @@ the least a reverse proxy that swaps a header can cost on this machine.
 
 from __future__ import annotations
 
-import http.client
 import os
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from bench.harness import wait_answering
 from tests.deploy import free_port
 
 _CONFIG = """
@@ -65,23 +64,8 @@ def nginx_in_front(upstream_url: str, token: str) -> Iterator[int | None]:
             stderr=subprocess.DEVNULL,
         )
         try:
-            _wait(port, process)
+            wait_answering(port, process, "nginx", seconds=15, pause=0.1)
             yield port
         finally:
             process.terminate()
             process.wait(15)
-
-
-def _wait(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit("nginx exited during start-up")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/services/data")
-            connection.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("nginx did not start")

@@ -10,15 +10,13 @@ WSGI server (keep-alive) in a process of its own. Run as
 
 from __future__ import annotations
 
-import http.client
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from bench.harness import CONSUMER_KEY, USERNAME
+from bench.harness import CONSUMER_KEY, USERNAME, wait_answering
 from tests.deploy import ROOT, free_port
 
 
@@ -36,23 +34,8 @@ def kept_alive_emulator(pair: Any) -> Iterator[str]:
     process.stdin.write(pair.certificate_pem.encode())
     process.stdin.close()
     try:
-        _wait(port, process)
+        wait_answering(port, process, "the emulator")
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(15)
-
-
-def _wait(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit("the emulator exited during start-up")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/services/data")
-            connection.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("the emulator did not start")
