@@ -15,6 +15,7 @@ from sfdc.settings.settings import Settings, load_settings
 from sfdc.web import create_app
 from tests.conftest import API_KEY, FakeClock, KeyPair
 from tests.emulated import emulator_config
+from tests.web.over_http import Serve, Served
 
 
 @pytest.fixture
@@ -44,6 +45,21 @@ def app(settings: Settings, live_clock: FakeClock) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture
+def serve() -> Iterator[Serve]:
+    """Serve apps on free loopback ports, as gunicorn would: real sockets, raw URIs."""
+    running: list[Served] = []
+
+    def start(app: Flask) -> str:
+        served = Served(app)
+        running.append(served)
+        return served.client.base_url
+
+    yield start
+    for served in running:
+        served.close()
 
 
 AUTH = {"Authorization": f"Bearer {API_KEY}"}

@@ -10,12 +10,15 @@ already use with ``FlaskClient`` (``headers``, ``json``, ``query_string``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
+
+Serve = Callable[[Flask], str]
+"""What the ``serve`` fixture (tests/web/conftest.py) yields: an app in, its base URL out."""
 
 
 class Answer:

@@ -16,8 +16,6 @@ from typing import Any
 
 import pytest
 import requests
-from flask import Flask
-from werkzeug.serving import make_server
 
 from sfdc.emulator import running_emulator
 from sfdc.settings.settings import Settings, load_settings
@@ -25,6 +23,7 @@ from sfdc.web import MAX_PROXIED_BODY, create_app
 from sfdc.web.spool import MEMORY_LIMIT
 from tests.conftest import API_KEY, FakeClock, KeyPair
 from tests.emulated import emulator_config, stats
+from tests.web.over_http import Serve
 from tests.web.spool_support import spool_files
 
 ECHO = "/services/apexrest/echo"
@@ -32,25 +31,6 @@ BEARER = {"Authorization": f"Bearer {API_KEY}"}
 TEXT = {**BEARER, "Content-Type": "text/plain"}
 # Three times what stays in memory: the body goes through a file.
 BODY = base64.b64encode(hashlib.shake_256(b"upload").digest(3 * MEMORY_LIMIT // 4 * 3))
-
-Serve = Callable[[Flask], str]
-
-
-@pytest.fixture
-def serve() -> Iterator[Serve]:
-    """Serve apps on free loopback ports: real sockets, as gunicorn would."""
-    servers = []
-
-    def start(app: Flask) -> str:
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

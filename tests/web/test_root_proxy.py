@@ -5,15 +5,12 @@ the service; a dead session is replaced once on REST, Bulk 1.0, Bulk 2.0 and ide
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
 import requests
 from flask import Flask
-from werkzeug.serving import make_server
 
 from sfdc.emulator import running_emulator
 from sfdc.settings.public import PublicAddress
@@ -23,6 +20,7 @@ from sfdc.web.extension import CONNECTIONS_KEY
 from tests.conftest import API_KEY, FakeClock, KeyPair
 from tests.emulated import stats
 from tests.orgs_support import PERSON, connect, connected_env, org_config
+from tests.web.over_http import Serve
 
 V = "/services/data/v60.0"
 BEARER = {"Authorization": f"Bearer {API_KEY}"}
@@ -33,25 +31,6 @@ JOB_XML = (
     "</jobInfo>"
 )
 XML = {"Content-Type": "application/xml; charset=UTF-8"}
-
-Serve = Callable[[Flask], str]
-
-
-@pytest.fixture
-def serve() -> Iterator[Serve]:
-    """Serve apps on free loopback ports, as gunicorn would: real sockets, raw URIs."""
-    servers = []
-
-    def start(app: Flask) -> str:
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.server_port}"
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture
