@@ -10,31 +10,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
 from sfdc.access.keys import new_key
 from sfdc.clock import utc_now
-from sfdc.errors import SfdcError
 from sfdc.ops.keys import keys
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _one_line_errors(command: F) -> F:
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except SfdcError as exc:
-            click.echo(f"error: {exc.one_line()}", err=True)
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
+from sfdc.ops.one_line import one_line_errors
 
 
 @click.group()
@@ -236,7 +219,7 @@ def emulator(
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print Salesforce's whole token response.")
 @click.option("--assertion", is_flag=True, help="Print only a signed JWT assertion; no login.")
-@_one_line_errors
+@one_line_errors
 def token(as_json: bool, assertion: bool) -> None:
     """Print an access token, using the service's configuration (environment)."""
     from sfdc.settings.settings import load_settings
@@ -269,7 +252,7 @@ def check(offline: bool, as_json: bool) -> None:
 
 
 @main.command()
-@_one_line_errors
+@one_line_errors
 def reseal() -> None:
     """Seal every stored connection secret again under the first SFDC_ENCRYPTION_KEY entry.
 
@@ -306,7 +289,7 @@ def reseal() -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="Run one pass now and exit (for scheduled tasks).")
-@_one_line_errors
+@one_line_errors
 def keepalive(once: bool) -> None:
     """Refresh idle connected orgs before Salesforce expires their refresh tokens."""
     from sfdc.ops import keepalive as job

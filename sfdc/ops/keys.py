@@ -12,11 +12,8 @@ client ``cli``.
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import wraps
-from typing import Any, TypeVar
 
 import click
 
@@ -24,23 +21,10 @@ from sfdc.access.keyring import REVOCATION_DELAY
 from sfdc.access.scopes import GRAMMAR
 from sfdc.access.store import KeyRecord, KeyStore
 from sfdc.clock import utc_now
-from sfdc.errors import SfdcError
+from sfdc.ops.one_line import one_line_errors
 from sfdc.telemetry import audit
 
-F = TypeVar("F", bound=Callable[..., Any])
 CLI_CLIENT = "cli"
-
-
-def _one_line_errors(command: F) -> F:
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except SfdcError as exc:
-            click.echo(f"error: {exc.one_line()}", err=True)
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
 
 
 @contextmanager
@@ -95,7 +79,7 @@ def keys() -> None:
     "--default-connection",
     help="The connection used when a request sends no X-Sfdc-Connection header.",
 )
-@_one_line_errors
+@one_line_errors
 def create(client: str, scopes: tuple[str, ...], default_connection: str | None) -> None:
     """Create a key for CLIENT (e.g. billing-app) and print it, once."""
     with _key_store() as store:
@@ -106,7 +90,7 @@ def create(client: str, scopes: tuple[str, ...], default_connection: str | None)
 
 @keys.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Print the keys as JSON.")
-@_one_line_errors
+@one_line_errors
 def list_keys(as_json: bool) -> None:
     """List every named key (never the keys themselves)."""
     with _key_store() as store:
@@ -122,7 +106,7 @@ def list_keys(as_json: bool) -> None:
 
 @keys.command()
 @click.argument("key_id")
-@_one_line_errors
+@one_line_errors
 def rotate(key_id: str) -> None:
     """Give KEY_ID a new secret and print the new key; the old one stops working."""
     with _key_store() as store:
@@ -135,7 +119,7 @@ def rotate(key_id: str) -> None:
 
 @keys.command()
 @click.argument("key_id")
-@_one_line_errors
+@one_line_errors
 def revoke(key_id: str) -> None:
     """Revoke KEY_ID for good."""
     with _key_store() as store:
