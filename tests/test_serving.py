@@ -13,18 +13,14 @@ which the README's error table lists.
 from __future__ import annotations
 
 import socket
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
 
-from sfdc.emulator import running_emulator
-from tests.conftest import API_KEY, CONSUMER_KEY, USERNAME, KeyPair, seed_vcap
-from tests.deploy import ROOT, free_port, start, stop, wait_healthy
-from tests.emulated import emulator_config
+from tests.conftest import API_KEY, KeyPair
+from tests.emulated import served_by_procfile
 from tests.slow_clients import SlowClients
 
 # A few seconds: far above an answer's time even on a loaded 2-core machine, and the
@@ -38,27 +34,9 @@ PAUSE = 1.5  # seconds between checks
 @pytest.fixture(scope="module")
 def server(keypair: KeyPair, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """The port of the app, served by the Procfile's command; its exit is checked after."""
-    port = free_port()
-    with running_emulator(emulator_config(keypair)) as emulator:
-        env = {
-            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-            "HOME": str(tmp_path_factory.mktemp("home")),
-            "PORT": str(port),
-            "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
-            "VCAP_SERVICES": seed_vcap(keypair),
-            "SFDC_CONSUMER_KEY": CONSUMER_KEY,
-            "SFDC_USERNAME": USERNAME,
-            "SFDC_LOGIN_URL": emulator.url,
-            "SFDC_API_KEYS": API_KEY,
-        }
-        process = start(ROOT, env)
-        try:
-            wait_healthy(f"http://127.0.0.1:{port}", process)
-            yield port
-        finally:
-            status, output, _ = stop(process)
-    assert status == 0, output
-    assert "Traceback" not in output
+    home = tmp_path_factory.mktemp("home")
+    with served_by_procfile(keypair, home, API_KEY) as service:
+        yield service.port
 
 
 def test_health_and_token_answer_beside_slow_clients(server: int) -> None:

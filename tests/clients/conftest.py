@@ -8,19 +8,16 @@ headers only for the ``emulator`` target, where it is the instance itself.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from sfdc.emulator import RunningEmulator, running_emulator
 from tests.clients.front import Front, running_front
 from tests.clients.targets import API_KEY, Target, emulator_access_token
-from tests.conftest import CONSUMER_KEY, USERNAME, KeyPair, seed_vcap
-from tests.deploy import ROOT, free_port, start, stop, wait_healthy
-from tests.emulated import emulator_config
+from tests.conftest import KeyPair
+from tests.emulated import emulator_config, served_by_procfile
 
 
 @dataclass(frozen=True)
@@ -47,31 +44,15 @@ def service_fronted(
     keypair: KeyPair, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Fronted]:
     """The service (2 gunicorn workers, API key in SFDC_API_KEYS) behind the front."""
-    port = free_port()
-    with running_emulator(emulator_config(keypair)) as emulator:
-        env = {
-            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
-            "HOME": str(tmp_path_factory.mktemp("home")),
-            "PORT": str(port),
-            "GUNICORN_CMD_ARGS": f"--bind 127.0.0.1:{port}",
-            "VCAP_SERVICES": seed_vcap(keypair),
-            "SFDC_CONSUMER_KEY": CONSUMER_KEY,
-            "SFDC_USERNAME": USERNAME,
-            "SFDC_LOGIN_URL": emulator.url,
-            "SFDC_API_KEYS": API_KEY,
-        }
-        process = start(ROOT, env)
-        try:
-            wait_healthy(f"http://127.0.0.1:{port}", process)
-            with running_front(
-                f"http://127.0.0.1:{port}", tmp_path_factory.mktemp("front-service")
-            ) as front:
-                yield Fronted(emulator, front)
-        finally:
-            status, output, _ = stop(process)
-    assert status == 0, output
-    assert "Traceback" not in output
-    assert API_KEY not in output, "the service logged the API key"
+    home = tmp_path_factory.mktemp("home")
+    with (
+        served_by_procfile(keypair, home, API_KEY) as service,
+        running_front(
+            f"http://127.0.0.1:{service.port}", tmp_path_factory.mktemp("front-service")
+        ) as front,
+    ):
+        yield Fronted(service.emulator, front)
+    assert API_KEY not in service.output, "the service logged the API key"
 
 
 TARGETS = ["emulator", "service"]
