@@ -23,7 +23,7 @@ from sfdc.orgs.onboarding import (
 )
 from sfdc.orgs.records import NAME_PATTERN
 from sfdc.settings.hosts import SALESFORCE_DOMAINS
-from sfdc.web.json_body import parse_json
+from sfdc.web.json_body import json_object
 from sfdc.web.spec import RequestBody, read_body
 
 _BODY_HINT = (
@@ -34,11 +34,8 @@ _BODY_HINT = (
 
 def _body() -> dict[str, Any]:
     """A JSON object (whatever the Content-Type claims, as curl -d sends it) or a form."""
-    raw = request.get_data(cache=True)
-    if raw.lstrip().startswith((b"{", b"[")):
-        document = parse_json(raw, hint=_BODY_HINT)
-        if not isinstance(document, dict):
-            raise InvalidRequest("The request body is not a JSON object.", hint=_BODY_HINT)
+    document = json_object(request.get_data(cache=True), hint=_BODY_HINT)
+    if document is not None:
         return document
     return request.form.to_dict()
 

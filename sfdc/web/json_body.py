@@ -54,6 +54,18 @@ def parse_json(raw: bytes, *, hint: str) -> Any:
     return document
 
 
+def json_object(raw: bytes, *, hint: str) -> dict[str, Any] | None:
+    """The JSON object in ``raw`` when it reads as JSON (whatever the Content-Type claims,
+    as curl -d sends it); None when it does not (a form, for the caller to read); a 400
+    when it is JSON but not an object."""
+    if not raw.lstrip().startswith((b"{", b"[")):
+        return None
+    document = parse_json(raw, hint=hint)
+    if not isinstance(document, dict):
+        raise InvalidRequest("The request body is not a JSON object.", hint=hint)
+    return document
+
+
 def _depth(text: str) -> int:
     """The deepest nesting of brackets outside strings: counted, not parsed, so that a
     hostile document cannot exhaust the stack before it is refused."""

@@ -26,7 +26,7 @@ from sfdc.errors import (
 from sfdc.orgs.records import NAME_PATTERN
 from sfdc.telemetry import audit
 from sfdc.web.auth import keyring, require
-from sfdc.web.json_body import parse_json
+from sfdc.web.json_body import json_object
 from sfdc.web.spec import Param, RequestBody, documented, read_body
 
 bp = Blueprint("keys", __name__)
@@ -106,11 +106,8 @@ def _store() -> KeyStore:
 
 def _body() -> dict[str, Any]:
     """A JSON object, or a form (``scopes`` repeated, one scope each)."""
-    raw = request.get_data(cache=True)
-    if raw.lstrip().startswith((b"{", b"[")):
-        document = parse_json(raw, hint=_BODY_HINT)
-        if not isinstance(document, dict):
-            raise InvalidRequest("The request body is not a JSON object.", hint=_BODY_HINT)
+    document = json_object(request.get_data(cache=True), hint=_BODY_HINT)
+    if document is not None:
         return document
     form = request.form
     fields: dict[str, Any] = {key: form[key] for key in form}
