@@ -6,9 +6,11 @@ import fnmatch
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import IO
 
 import requests
 
@@ -46,22 +48,39 @@ def stage_files(target: Path) -> Path:
     return app_dir
 
 
+# Each started app's output, by process id. A file, not a pipe: nothing reads the output
+# until stop(), and a worker that logged more than a pipe holds (64 KiB: a few hundred
+# requests' audit lines) would block on its next line and stop answering.
+_OUTPUTS: dict[int, IO[str]] = {}
+
+
 def start(cwd: Path, env: Mapping[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
+    output = tempfile.NamedTemporaryFile("w+", encoding="utf-8", prefix="app-output-")  # noqa: SIM115 - closed by stop()
+    process = subprocess.Popen(
         ["bash", "-c", web_command()],
         cwd=cwd,
         env=dict(env),
-        stdout=subprocess.PIPE,
+        stdout=output,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    _OUTPUTS[process.pid] = output
+    return process
+
+
+def output_of(process: subprocess.Popen[str]) -> str:
+    """Everything ``process`` (from ``start``) has written so far."""
+    output = _OUTPUTS[process.pid]
+    output.flush()
+    with open(output.name, encoding="utf-8", errors="replace") as written:
+        return written.read()
 
 
 def wait_healthy(url: str, process: subprocess.Popen[str], seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            output = process.stdout.read() if process.stdout else ""
+            output = output_of(process)
             raise AssertionError(f"the app exited ({process.returncode}):\n{output}")
         try:
             if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
@@ -76,8 +95,10 @@ def stop(process: subprocess.Popen[str]) -> tuple[int, str, float]:
     started = time.monotonic()
     process.terminate()
     try:
-        output, _ = process.communicate(timeout=15)
+        process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
-        output, _ = process.communicate()
+        process.wait()
+    output = output_of(process)
+    _OUTPUTS.pop(process.pid).close()  # deletes the file
     return process.returncode, output, time.monotonic() - started

@@ -172,4 +172,4 @@ def test_pressing_deny_in_the_browser_stores_nothing(
     assert result.get_attribute("data-status") == "access_denied"
     assert "new connect link" in result.text
     listed = requests.get(f"{service}/connections", headers=AUTH, timeout=10).json()
-    assert listed == {"connections": []}
+    assert listed["connections"] == []
