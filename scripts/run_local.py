@@ -175,6 +175,13 @@ def main() -> None:
                 f"({USERNAME} or {ADMIN_USERNAME}), press Allow, and:\n"
                 f"  curl -s {auth} -H 'X-Sfdc-Connection: acme' "
                 f"'{base}/api/data/v60.0/query?q=SELECT+Id+FROM+Account'\n"
+                f"Any Salesforce client: instance URL {base}, access token the API key, e.g.\n"
+                f"  curl -s -H 'Authorization: OAuth {api_key}' "
+                f"'{base}/services/data/v60.0/query?q=SELECT+Id+FROM+Account'\n"
+                "A named key that may only call acme through the proxy (shown once):\n"
+                f"  curl -s -X POST {auth} -H 'Content-Type: application/json' "
+                '-d \'{"client": "billing-app", "scopes": ["proxy:acme"], '
+                f'"default_connection": "acme"}}\' {base}/keys\n'
                 "Ctrl-C stops both.\n",
                 flush=True,
             )
