@@ -12,6 +12,8 @@ client ``cli``.
 from __future__ import annotations
 
 import json
+import logging
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -22,7 +24,7 @@ from sfdc.access.scopes import GRAMMAR
 from sfdc.access.store import KeyRecord, KeyStore
 from sfdc.clock import utc_now
 from sfdc.ops.one_line import one_line_errors
-from sfdc.telemetry import audit
+from sfdc.telemetry import audit, logs
 
 CLI_CLIENT = "cli"
 
@@ -40,9 +42,19 @@ def _key_store() -> Iterator[KeyStore]:
         )
     store = ConnectionStore(settings.database)
     store.migrate()
+    # Each change is an audit line, as the service writes them, on stderr (stdout carries
+    # only the key); only while the store is open, so nothing outlives the command.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logs.JsonFormatter())
+    trail = logging.getLogger(audit.log.name)
+    level = trail.level
+    trail.addHandler(handler)
+    trail.setLevel(logging.INFO)
     try:
         yield KeyStore(store, utc_now)
     finally:
+        trail.removeHandler(handler)
+        trail.setLevel(level)
         store.dispose()
 
 
@@ -84,7 +96,7 @@ def create(client: str, scopes: tuple[str, ...], default_connection: str | None)
     """Create a key for CLIENT (e.g. billing-app) and print it, once."""
     with _key_store() as store:
         record, key = store.create(client, list(scopes), default_connection)
-    audit.record("key_created", client=CLI_CLIENT, connection="-", key_id=record.key_id)
+        audit.record("key_created", client=CLI_CLIENT, connection="-", key_id=record.key_id)
     _show_key(record, key, "Created")
 
 
@@ -111,7 +123,7 @@ def rotate(key_id: str) -> None:
     """Give KEY_ID a new secret and print the new key; the old one stops working."""
     with _key_store() as store:
         record, key = store.rotate(key_id)
-    audit.record("key_rotated", client=CLI_CLIENT, connection="-", key_id=key_id)
+        audit.record("key_rotated", client=CLI_CLIENT, connection="-", key_id=key_id)
     _show_key(record, key, "Rotated")
     seconds = int(REVOCATION_DELAY.total_seconds())
     click.echo(f"The old key stops working everywhere within {seconds} s.", err=True)
@@ -124,6 +136,6 @@ def revoke(key_id: str) -> None:
     """Revoke KEY_ID for good."""
     with _key_store() as store:
         record = store.revoke(key_id)
-    audit.record("key_revoked", client=CLI_CLIENT, connection="-", key_id=key_id)
+        audit.record("key_revoked", client=CLI_CLIENT, connection="-", key_id=key_id)
     seconds = int(REVOCATION_DELAY.total_seconds())
     click.echo(f"Revoked {_describe(record)}; it stops working everywhere within {seconds} s.")

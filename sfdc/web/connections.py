@@ -31,6 +31,7 @@ from sfdc.errors import (
     ConnectionsNotEnabled,
     ConsentRequired,
     DatabaseUnavailable,
+    Forbidden,
     IdentityRefusal,
     InvalidRequest,
     InvalidState,
@@ -269,9 +270,15 @@ def list_connections() -> Response:
     page. Follow the `Link` header (or `next`) until it is absent. Lists the connections the
     key has the `connections` capability over; a key with no such scope is refused.
     """
-    names = granted(caller().scopes, CONNECTIONS)  # None: every connection
+    who = caller()
+    names = granted(who.scopes, CONNECTIONS)  # None: every connection
     if names is not None and not names:
-        require(CONNECTIONS, "*")  # 403, naming the scope that would list them
+        raise Forbidden(
+            f"The key of client '{who.client}' may manage no connection, so it lists none.",
+            hint="Listing needs a scope 'connections:<name>' for each connection to list (or "
+            "'connections:*' for all); call with a key that has one, or ask whoever manages "
+            "keys for one (python -m sfdc keys create).",
+        )
     unknown = sorted(set(request.args) - {"limit", "after"})
     if unknown:
         # A typo (`limt`) must not silently mean the default.

@@ -25,11 +25,13 @@ from dataclasses import dataclass
 import urllib3
 from flask import Response, current_app, request
 
+from sfdc.access.caller import Caller
 from sfdc.orgs.sources import ConnectionTokens
 from sfdc.salesforce.addresses import REWRITE_LIMIT, Addresses, decoded, origin, rewritable
 from sfdc.salesforce.paths import credentials, request_headers, response_headers, target_url
 from sfdc.salesforce.pools import USER_AGENT
 from sfdc.salesforce.refusals import SESSION_REJECTION_STATUSES, is_session_rejection
+from sfdc.telemetry import audit
 from sfdc.tokens.exchange import Exchange
 from sfdc.tokens.service import TokenService
 from sfdc.tokens.token import Token
@@ -158,12 +160,14 @@ def _exchange(
     return exchange, _send(source, exchange, target, body), b"", False
 
 
-def relay(target: Target, connection: str | None) -> Response:
-    """Send the caller's request to ``target`` on ``connection`` (None: the JWT identity);
-    Salesforce's answer."""
+def relay(target: Target, connection: str | None, caller: Caller) -> Response:
+    """Send ``caller``'s request to ``target`` on ``connection`` (None: the JWT identity);
+    Salesforce's answer. The audit trail records the call once Salesforce has seen the
+    connection's token: a refused or failed call used no credentials."""
     source = token_source(connection)
     with _body() as body:  # before any exchange: a 413 costs no login
         exchange, upstream, first, complete = _exchange(source, target, body)
+    audit.record("proxy", client=caller.client, connection=connection, key_id=caller.key_id)
     # The body was sent whole and will not be sent again: its spool is gone.
     token = exchange.token
     links = Addresses.of((token.instance_url, token.id), public_url())

@@ -16,9 +16,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from werkzeug.routing import PathConverter
 
+from sfdc.access.caller import Caller
 from sfdc.errors import InvalidPath
 from sfdc.salesforce.paths import METHODS, check_path
-from sfdc.telemetry import audit
 from sfdc.web.auth import target
 from sfdc.web.extension import CONNECTION, UPSTREAM
 from sfdc.web.forward import Target, relay
@@ -88,12 +88,10 @@ _PROXY = {
 }
 
 
-def _authorize() -> str | None:
-    """The connection this caller may call Salesforce through the proxy as (None: the JWT
-    identity), the use recorded in the audit trail; 401/403 if it may not."""
-    caller, name = target("proxy")
-    audit.record("proxy", client=caller.client, connection=name, key_id=caller.key_id)
-    return name
+def _authorize() -> tuple[Caller, str | None]:
+    """The caller, and the connection it may call Salesforce through the proxy as (None:
+    the JWT identity); 401/403 if it may not."""
+    return target("proxy")
 
 
 def _raw_target(prefix: str) -> tuple[str, str]:
@@ -117,12 +115,12 @@ def _proxy(
 ) -> Response:
     """Check the caller and the path after ``prefix``, then relay. ``upstream`` replaces
     ``prefix`` in the path sent to Salesforce (``/api/`` becomes ``/services/``)."""
-    connection = _authorize()
+    caller, connection = _authorize()
     raw_path, raw_query = _raw_target(prefix)
     tail = raw_path[len(prefix) :]
     check_path(tail, may_be_empty=may_be_empty)
     check_path(path, may_be_empty=may_be_empty)  # as the server decoded it, too
-    return relay(Target((upstream or prefix) + tail, raw_query, identity), connection)
+    return relay(Target((upstream or prefix) + tail, raw_query, identity), connection, caller)
 
 
 @bp.route("/api/<anypath:path>", methods=METHODS, provide_automatic_options=False)

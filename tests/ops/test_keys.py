@@ -46,6 +46,12 @@ def _key(result: Any) -> tuple[str, str]:
     return found.group(1), key
 
 
+def _audit(stderr: str) -> list[tuple[str, str, str]]:
+    """(use, client, key id) of each audit line the command wrote."""
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    return [(line["audit"], line["client"], line["key_id"]) for line in lines]
+
+
 def test_a_key_made_by_the_cli_works_until_revoked(
     env: dict[str, str], app: Flask, live_clock: FakeClock
 ) -> None:
@@ -64,6 +70,8 @@ def test_a_key_made_by_the_cli_works_until_revoked(
     key_id, key = _key(made)
     assert "proxy:acme" in made.stderr
     assert "shown once" in made.stderr
+    assert _audit(made.stderr) == [("key_created", "cli", key_id)]
+    assert key not in made.stderr
     assert web.get(QUERY, headers={"Authorization": f"Bearer {key}"}).status_code == 200
 
     listed = sfdc("keys", "list", "--json", env=env)
@@ -79,6 +87,7 @@ def test_a_key_made_by_the_cli_works_until_revoked(
 
     revoked = sfdc("keys", "revoke", key_id, env=env)
     assert revoked.exit_code == 0
+    assert _audit(revoked.stderr) == [("key_revoked", "cli", key_id)]
     assert "revoked" in revoked.stdout
     live_clock.advance(REVOCATION_DELAY)
     assert web.get(QUERY, headers={"Authorization": f"Bearer {rotated}"}).status_code == 401

@@ -319,6 +319,9 @@ def test_every_use_is_an_audit_line_and_a_metric_without_the_key(
     with caplog.at_level(logging.INFO, logger="sfdc.audit"):
         token = web.get("/token", headers=bearer(key, "acme")).json["access_token"]  # type: ignore[index]
         web.get(QUERY, headers=bearer(key, "acme"))
+        # A call that reaches no org used no credentials: it leaves no audit line.
+        unknown = web.get(QUERY, headers={**AUTH, "X-Sfdc-Connection": "nosuch"})
+        assert unknown.status_code == 404
         web.post("/connections", json={"name": "acme"}, headers=bearer(key))
         web.delete("/connections/acme", headers=bearer(key))
     after = web.get("/metrics").get_data(as_text=True)
