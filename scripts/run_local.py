@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
@@ -38,7 +39,8 @@ USERNAME = "integration@example.com"
 ADMIN_USERNAME = "admin@acme.example"
 
 sys.path.insert(0, str(ROOT))
-from sfdc.emulator import EmulatorConfig, running_emulator  # noqa: E402 - needs the path above
+from sfdc.access.keys import new_key  # noqa: E402 - needs the path above
+from sfdc.emulator import EmulatorConfig, running_emulator  # noqa: E402
 from sfdc.ops.keygen import generate, new_encryption_key  # noqa: E402
 
 
@@ -66,10 +68,24 @@ def _prepare() -> tuple[str, str, str]:
         cert.write_text(pair.certificate_pem)
         print(f"generated a throwaway signing key in {LOCAL.relative_to(ROOT)}/")
     return (
-        _kept_secret("api_key", lambda: secrets.token_urlsafe(32)),
+        # In the named keys' form, which the sf CLI takes as an access token.
+        _kept_secret("api_key", lambda: new_key()[1]),
         _kept_secret("consumer_secret", lambda: secrets.token_urlsafe(32)),
         _kept_secret("encryption_key", new_encryption_key),
     )
+
+
+def _write_settings(env: dict[str, str]) -> Path:
+    """The service's settings as shell assignments, for ``python -m sfdc`` commands run
+    beside it (``keys``, ``check``, ``token``): ``set -a; . .local/env; set +a``."""
+    path = LOCAL / "env"
+    lines = [
+        f"{name}={shlex.quote(value)}"
+        for name, value in env.items()
+        if name.startswith("SFDC_") or name == "DATABASE_URL"
+    ]
+    _secret_file(path, "\n".join(lines) + "\n")
+    return path
 
 
 def _web_command() -> str:
@@ -148,8 +164,9 @@ def main() -> None:
         "SFDC_CONSUMER_SECRET": consumer_secret,
         "SFDC_ENCRYPTION_KEY": encryption_key,
         "SFDC_CALLBACK_URL": callback,
-        "DATABASE_URL": "sqlite:///.local/connections.db",
+        "DATABASE_URL": f"sqlite:///{LOCAL / 'connections.db'}",
     }
+    settings_file = _write_settings(env)
     with running_emulator(config, HOST, EMULATOR_PORT):
         print(f"Salesforce emulator listening on http://{HOST}:{EMULATOR_PORT}", flush=True)
         app = subprocess.Popen(["bash", "-c", _web_command()], cwd=ROOT, env=env)
@@ -175,13 +192,18 @@ def main() -> None:
                 f"({USERNAME} or {ADMIN_USERNAME}), press Allow, and:\n"
                 f"  curl -s {auth} -H 'X-Sfdc-Connection: acme' "
                 f"'{base}/api/data/v60.0/query?q=SELECT+Id+FROM+Account'\n"
-                f"Any Salesforce client: instance URL {base}, access token the API key, e.g.\n"
+                f"Any Salesforce client: instance URL {base}, access token the API key "
+                "(simple-salesforce speaks only https: see the README), e.g.\n"
                 f"  curl -s -H 'Authorization: OAuth {api_key}' "
                 f"'{base}/services/data/v60.0/query?q=SELECT+Id+FROM+Account'\n"
                 "A named key that may only call acme through the proxy (shown once):\n"
                 f"  curl -s -X POST {auth} -H 'Content-Type: application/json' "
                 '-d \'{"client": "billing-app", "scopes": ["proxy:acme"], '
                 f'"default_connection": "acme"}}\' {base}/keys\n'
+                f"python -m sfdc beside it (keys, check, token) reads its settings from "
+                f"{settings_file.relative_to(ROOT)}:\n"
+                f"  set -a; . {settings_file.relative_to(ROOT)}; set +a; "
+                ".venv/bin/python -m sfdc keys list\n"
                 "Ctrl-C stops both.\n",
                 flush=True,
             )

@@ -44,7 +44,7 @@ class Unauthorized(RequestError):
 
     code = "unauthorized"
     status = 401
-    hint = "Send `Authorization: Bearer <one of SFDC_API_KEYS>`."
+    hint = "Send `Authorization: Bearer <key>` with a key from SFDC_API_KEYS or a named key."
 
 
 class Forbidden(RequestError):

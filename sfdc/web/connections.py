@@ -267,8 +267,9 @@ def list_connections() -> Response:
 
     Pages are stable under concurrent changes: each starts after the previous page's last
     name, so a connection added or deleted meanwhile never shifts another into or out of a
-    page. Follow the `Link` header (or `next`) until it is absent. Lists the connections the
-    key has the `connections` capability over; a key with no such scope is refused.
+    page. Follow the `Link` header until it is absent (or `next` until it is null). Lists
+    the connections the key has the `connections` capability over; a key with no such scope
+    is refused.
     """
     who = caller()
     names = granted(who.scopes, CONNECTIONS)  # None: every connection
