@@ -8,6 +8,7 @@ working as the new one starts, within ``keyring.REVOCATION_DELAY``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -73,6 +74,15 @@ def _check_client(client: str) -> str:
         ) from None
 
 
+def _check_id(key_id: str) -> str:
+    """An id shaped like one, else UnknownKey before any database sees it: PostgreSQL
+    refuses a NUL, and an argument that is not UTF-8 (a surrogate from the shell) cannot
+    even be encoded for the query."""
+    if not re.fullmatch(keys.ID_PATTERN, key_id):
+        raise UnknownKey(key_id)
+    return key_id
+
+
 class KeyStore:
     def __init__(self, store: ConnectionStore, clock: Clock) -> None:
         self.store = store
@@ -114,7 +124,7 @@ class KeyStore:
 
     def rotate(self, key_id: str) -> tuple[KeyRecord, str]:
         """A new secret for a live key: (its record, the new key); the old key stops working."""
-        _, key = keys.new_key(key_id)
+        _, key = keys.new_key(_check_id(key_id))
         with self.store.session(write=True) as session:
             row = session.get(ApiKeyRow, key_id, with_for_update=True)
             if row is None or row.revoked_at is not None:
@@ -125,6 +135,7 @@ class KeyStore:
 
     def revoke(self, key_id: str) -> KeyRecord:
         """End a key for good; revoking one already revoked changes nothing."""
+        _check_id(key_id)
         with self.store.session(write=True) as session:
             row = session.get(ApiKeyRow, key_id, with_for_update=True)
             if row is None:

@@ -367,3 +367,20 @@ def test_only_a_key_that_manages_the_connection_gets_a_consent_link(
     managed = web.get(QUERY, headers=bearer(manager, "acme"))
     assert managed.status_code == 502
     assert "/connect/" in managed.json["connect_url"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("odd", ["%00", "%00abcdefghi", "abcdefghij%00", "%C3%A9" * 5, "a" * 300])
+def test_an_id_that_cannot_be_a_key_id_is_an_unknown_key(
+    org_settings: Settings, live_clock: FakeClock, odd: str
+) -> None:
+    """No such key, on every database: PostgreSQL refuses a NUL in a string outright, so
+    asking it answered 400 "the connections database refused a value" there and 404 on
+    SQLite."""
+    web = _instance(org_settings, live_clock)
+    for answer in (
+        web.delete(f"/keys/{odd}", headers=AUTH),
+        web.post(f"/keys/{odd}/rotate", headers=AUTH),
+    ):
+        assert answer.status_code == 404, answer.json
+        assert answer.json["error"] == "unknown_key"  # type: ignore[index]
+        assert answer.json["retryable"] is False  # type: ignore[index]
