@@ -63,7 +63,7 @@ class KeyRecord:
         }
 
 
-def _check_client(client: str) -> str:
+def check_client(client: str) -> str:
     try:
         return check_name(client)
     except InvalidRequest:
@@ -101,7 +101,7 @@ class KeyStore:
         key_id, key = keys.new_key()
         row = ApiKeyRow(
             key_id=key_id,
-            client=_check_client(client),
+            client=check_client(client),
             digest=keys.digest(key),
             scopes=" ".join(str(scope) for scope in parsed),
             default_connection=default_connection,

@@ -384,3 +384,32 @@ def test_an_id_that_cannot_be_a_key_id_is_an_unknown_key(
         assert answer.status_code == 404, answer.json
         assert answer.json["error"] == "unknown_key"  # type: ignore[index]
         assert answer.json["retryable"] is False  # type: ignore[index]
+
+
+def test_a_key_request_that_is_wrong_says_which_part_is_wrong(
+    org_settings: Settings, live_clock: FakeClock
+) -> None:
+    """Each of these answered the same "POST /keys needs a 'client' name and a list of
+    'scopes'", which a caller who sent both could not act on."""
+    web = _instance(org_settings, live_clock)
+    wrong = [
+        ({"client": "etl", "scopes": ["PROXY:acme"]}, "'PROXY:acme' is not a scope."),
+        ({"client": "etl", "scopes": ["keys:acme"]}, "'keys:acme' is not a scope."),
+        (
+            {"client": "etl", "scopes": ["proxy:acme proxy:globex"]},
+            "'proxy:acme proxy:globex' is not a scope.",
+        ),
+        ({"client": "etl", "scopes": [5]}, "'scopes' must be a list of strings."),
+        ({"client": "<script>", "scopes": ["proxy:acme"]}, "'<script>' is not a client name."),
+        ({"client": 5, "scopes": ["proxy:acme"]}, "'client' must be a string."),
+        (
+            {"client": "etl", "scopes": ["proxy:acme"], "default_connection": "*"},
+            "'*' is not a connection name.",
+        ),
+    ]
+    for body, problem in wrong:
+        answer = web.post("/keys", json=body, headers=AUTH)
+        assert answer.status_code == 400, (body, answer.json)
+        assert answer.json["error"] == "invalid_request"  # type: ignore[index]
+        assert answer.json["error_description"] == problem, body  # type: ignore[index]
+    assert web.get("/keys", headers=AUTH).json == {"keys": []}
