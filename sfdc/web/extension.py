@@ -22,7 +22,7 @@ from sfdc.errors import (
     UpstreamProtocolError,
 )
 from sfdc.orgs.connections import Connections
-from sfdc.orgs.records import NAME_PATTERN
+from sfdc.orgs.records import NAME_PATTERN, check_name
 from sfdc.orgs.sources import ConnectionTokens
 from sfdc.tokens.service import TokenService
 from sfdc.web.spec import Param
@@ -66,7 +66,9 @@ def connections() -> Connections:
 
 
 def requested_connection() -> str | None:
-    """The connection named in ``X-Sfdc-Connection``, or None without the header."""
+    """The connection named in ``X-Sfdc-Connection``, or None without the header; a
+    header that is not a connection name is a 400 before any scope is weighed (else a
+    scoped key's 403 would ask for a scope that cannot exist, such as ``proxy:*``)."""
     name = request.headers.get(CONNECTION_HEADER)
     if name is None:
         return None
@@ -77,7 +79,7 @@ def requested_connection() -> str | None:
             hint="Name a stored connection (GET /connections lists them), or leave the header "
             "out to use the JWT connection.",
         )
-    return name.strip()
+    return check_name(name.strip())
 
 
 _HEADER = object()

@@ -413,3 +413,20 @@ def test_a_key_request_that_is_wrong_says_which_part_is_wrong(
         assert answer.json["error"] == "invalid_request"  # type: ignore[index]
         assert answer.json["error_description"] == problem, body  # type: ignore[index]
     assert web.get("/keys", headers=AUTH).json == {"keys": []}
+
+
+def test_a_connection_header_that_is_no_name_is_400_whatever_the_key(
+    org_settings: Settings, live_clock: FakeClock
+) -> None:
+    """A scoped key got 403 with a hint to ask for a scope that cannot exist ('proxy:*'
+    for the header '*', 'proxy:acme,globex' for two headers), the header echoed whole;
+    a full-access key got this 400."""
+    web = _instance(org_settings, live_clock)
+    key = new_key(web, "proxy:acme", "token:acme")
+    for header in ("*", "acme,globex", "acme globex", "x" * 3000):
+        for path in (QUERY, "/services/data/v60.0", "/token"):
+            answer = web.get(path, headers=bearer(key, header))
+            assert answer.status_code == 400, (header[:20], path, answer.json)
+            assert answer.json["error"] == "invalid_request"  # type: ignore[index]
+            assert "is not a connection name" in answer.json["error_description"]  # type: ignore[index]
+            assert len(answer.json["error_description"]) < 200  # type: ignore[index]
