@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from sfdc.access import keys
 from sfdc.access.schema import ApiKeyRow
-from sfdc.access.scopes import Scope, parse_scopes
+from sfdc.access.scopes import JWT, PROXY, Scope, allows, parse_scopes
 from sfdc.clock import Clock
 from sfdc.errors import InvalidRequest, UnknownKey
 from sfdc.orgs.records import check_name
@@ -74,6 +74,22 @@ def check_client(client: str) -> str:
         ) from None
 
 
+def _check_default(name: str, scopes: tuple[Scope, ...]) -> None:
+    """A default connection the key may call: else every call without X-Sfdc-Connection
+    would be refused."""
+    if name == JWT:
+        raise InvalidRequest(
+            "'jwt' is the JWT identity, what a key without a default connection acts as.",
+            hint="Leave the default connection out.",
+        )
+    if not allows(scopes, PROXY, name):
+        raise InvalidRequest(
+            f"The default connection '{name}' is not one this key may call.",
+            hint=f"Add the scope 'proxy:{name}' (or 'token:{name}'), or name a connection "
+            "the key's scopes cover.",
+        )
+
+
 def _check_id(key_id: str) -> str:
     """An id shaped like one, else UnknownKey before any database sees it: PostgreSQL
     refuses a NUL, and an argument that is not UTF-8 (a surrogate from the shell) cannot
@@ -97,7 +113,7 @@ class KeyStore:
         """A new key for ``client``: (its record, the key, which is shown this once)."""
         parsed = parse_scopes(scopes)
         if default_connection is not None:
-            check_name(default_connection)
+            _check_default(check_name(default_connection), parsed)
         key_id, key = keys.new_key()
         row = ApiKeyRow(
             key_id=key_id,

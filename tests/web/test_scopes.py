@@ -390,7 +390,8 @@ def test_a_key_request_that_is_wrong_says_which_part_is_wrong(
     org_settings: Settings, live_clock: FakeClock
 ) -> None:
     """Each of these answered the same "POST /keys needs a 'client' name and a list of
-    'scopes'", which a caller who sent both could not act on."""
+    'scopes'", which a caller who sent both could not act on; the last three made a key
+    whose every call without X-Sfdc-Connection was refused (403, or 404 for 'jwt')."""
     web = _instance(org_settings, live_clock)
     wrong = [
         ({"client": "etl", "scopes": ["PROXY:acme"]}, "'PROXY:acme' is not a scope."),
@@ -405,6 +406,18 @@ def test_a_key_request_that_is_wrong_says_which_part_is_wrong(
         (
             {"client": "etl", "scopes": ["proxy:acme"], "default_connection": "*"},
             "'*' is not a connection name.",
+        ),
+        (
+            {"client": "etl", "scopes": ["proxy:acme"], "default_connection": "globex"},
+            "The default connection 'globex' is not one this key may call.",
+        ),
+        (
+            {"client": "etl", "scopes": ["connections:acme"], "default_connection": "acme"},
+            "The default connection 'acme' is not one this key may call.",
+        ),
+        (
+            {"client": "etl", "scopes": ["proxy:jwt"], "default_connection": "jwt"},
+            "'jwt' is the JWT identity, what a key without a default connection acts as.",
         ),
     ]
     for body, problem in wrong:
