@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 
+from sfdc.access.scopes import JWT
 from sfdc.errors import (
     ConnectionsNotEnabled,
     ConsentRequired,
@@ -38,8 +39,9 @@ UPSTREAM = (SalesforceRefusal, UpstreamProtocolError, SalesforceUnavailable, Sal
 CONNECTION = Param(
     CONNECTION_HEADER,
     "header",
-    "The stored connection (see `/connections`) to act as; without it, the service's own JWT "
-    "connection. An empty header, or one that is not a connection name, is refused.",
+    "The stored connection (see `/connections`) to act as; without it (or with `jwt`), the "
+    "service's own JWT connection. An empty header, or one that is not a connection name, is "
+    "refused.",
     {"type": "string", "pattern": NAME_PATTERN, "examples": ["acme-prod"]},
     raises=(
         InvalidRequest,
@@ -66,9 +68,10 @@ def connections() -> Connections:
 
 
 def requested_connection() -> str | None:
-    """The connection named in ``X-Sfdc-Connection``, or None without the header; a
-    header that is not a connection name is a 400 before any scope is weighed (else a
-    scoped key's 403 would ask for a scope that cannot exist, such as ``proxy:*``)."""
+    """The connection named in ``X-Sfdc-Connection``, or None without the header or with
+    ``jwt`` (the JWT identity, as in scopes: no connection may take that name); a header
+    that is not a connection name is a 400 before any scope is weighed (else a scoped
+    key's 403 would ask for a scope that cannot exist, such as ``proxy:*``)."""
     name = request.headers.get(CONNECTION_HEADER)
     if name is None:
         return None
@@ -79,7 +82,8 @@ def requested_connection() -> str | None:
             hint="Name a stored connection (GET /connections lists them), or leave the header "
             "out to use the JWT connection.",
         )
-    return check_name(name.strip())
+    name = check_name(name.strip())
+    return None if name == JWT else name
 
 
 _HEADER = object()

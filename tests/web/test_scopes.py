@@ -443,3 +443,17 @@ def test_a_connection_header_that_is_no_name_is_400_whatever_the_key(
             assert answer.json["error"] == "invalid_request"  # type: ignore[index]
             assert "is not a connection name" in answer.json["error_description"]  # type: ignore[index]
             assert len(answer.json["error_description"]) < 200  # type: ignore[index]
+
+
+def test_naming_jwt_in_the_header_is_the_jwt_identity(
+    org_settings: Settings, live_clock: FakeClock
+) -> None:
+    """A 403 for 'X-Sfdc-Connection: jwt' asked for 'proxy:jwt'; a key holding it then got
+    404 "There is no connection named 'jwt'" (no connection may take that name)."""
+    web = _instance(org_settings, live_clock)
+    key = new_key(web, "token:jwt")
+    assert web.get("/token", headers=bearer(key, "jwt")).status_code == 200
+    as_jwt = web.get(USERINFO, headers=bearer(key, "jwt"))
+    assert as_jwt.status_code == 200, as_jwt.json
+    assert as_jwt.json["preferred_username"] == USERNAME  # type: ignore[index]
+    refused(web.get(USERINFO, headers=bearer(new_key(web, "proxy:acme"), "jwt")), "proxy:jwt")
