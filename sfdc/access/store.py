@@ -8,6 +8,7 @@ working as the new one starts, within ``keyring.REVOCATION_DELAY``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy import select
 
 from sfdc.access import keys
 from sfdc.access.schema import ApiKeyRow
-from sfdc.access.scopes import Scope, parse_scopes
+from sfdc.access.scopes import JWT, PROXY, Scope, allows, parse_scopes
 from sfdc.clock import Clock
 from sfdc.errors import InvalidRequest, UnknownKey
 from sfdc.orgs.records import check_name
@@ -62,7 +63,7 @@ class KeyRecord:
         }
 
 
-def _check_client(client: str) -> str:
+def check_client(client: str) -> str:
     try:
         return check_name(client)
     except InvalidRequest:
@@ -71,6 +72,31 @@ def _check_client(client: str) -> str:
             hint="Name the app that will hold the key: 1-64 letters, digits, '.', '-' or '_', "
             "starting with a letter or digit, e.g. billing-app.",
         ) from None
+
+
+def _check_default(name: str, scopes: tuple[Scope, ...]) -> None:
+    """A default connection the key may call: else every call without X-Sfdc-Connection
+    would be refused."""
+    if name == JWT:
+        raise InvalidRequest(
+            "'jwt' is the JWT identity, what a key without a default connection acts as.",
+            hint="Leave the default connection out.",
+        )
+    if not allows(scopes, PROXY, name):
+        raise InvalidRequest(
+            f"The default connection '{name}' is not one this key may call.",
+            hint=f"Add the scope 'proxy:{name}' (or 'token:{name}'), or name a connection "
+            "the key's scopes cover.",
+        )
+
+
+def _check_id(key_id: str) -> str:
+    """An id shaped like one, else UnknownKey before any database sees it: PostgreSQL
+    refuses a NUL, and an argument that is not UTF-8 (a surrogate from the shell) cannot
+    even be encoded for the query."""
+    if not re.fullmatch(keys.ID_PATTERN, key_id):
+        raise UnknownKey(key_id)
+    return key_id
 
 
 class KeyStore:
@@ -87,11 +113,11 @@ class KeyStore:
         """A new key for ``client``: (its record, the key, which is shown this once)."""
         parsed = parse_scopes(scopes)
         if default_connection is not None:
-            check_name(default_connection)
+            _check_default(check_name(default_connection), parsed)
         key_id, key = keys.new_key()
         row = ApiKeyRow(
             key_id=key_id,
-            client=_check_client(client),
+            client=check_client(client),
             digest=keys.digest(key),
             scopes=" ".join(str(scope) for scope in parsed),
             default_connection=default_connection,
@@ -114,7 +140,7 @@ class KeyStore:
 
     def rotate(self, key_id: str) -> tuple[KeyRecord, str]:
         """A new secret for a live key: (its record, the new key); the old key stops working."""
-        _, key = keys.new_key(key_id)
+        _, key = keys.new_key(_check_id(key_id))
         with self.store.session(write=True) as session:
             row = session.get(ApiKeyRow, key_id, with_for_update=True)
             if row is None or row.revoked_at is not None:
@@ -125,6 +151,7 @@ class KeyStore:
 
     def revoke(self, key_id: str) -> KeyRecord:
         """End a key for good; revoking one already revoked changes nothing."""
+        _check_id(key_id)
         with self.store.session(write=True) as session:
             row = session.get(ApiKeyRow, key_id, with_for_update=True)
             if row is None:

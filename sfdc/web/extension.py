@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import current_app, request
 
+from sfdc.access.scopes import JWT
 from sfdc.errors import (
     ConnectionsNotEnabled,
     ConsentRequired,
@@ -22,7 +23,7 @@ from sfdc.errors import (
     UpstreamProtocolError,
 )
 from sfdc.orgs.connections import Connections
-from sfdc.orgs.records import NAME_PATTERN
+from sfdc.orgs.records import NAME_PATTERN, check_name
 from sfdc.orgs.sources import ConnectionTokens
 from sfdc.tokens.service import TokenService
 from sfdc.web.spec import Param
@@ -38,8 +39,9 @@ UPSTREAM = (SalesforceRefusal, UpstreamProtocolError, SalesforceUnavailable, Sal
 CONNECTION = Param(
     CONNECTION_HEADER,
     "header",
-    "The stored connection (see `/connections`) to act as; without it, the service's own JWT "
-    "connection. An empty header, or one that is not a connection name, is refused.",
+    "The stored connection (see `/connections`) to act as; without it (or with `jwt`), the "
+    "service's own JWT connection. An empty header, or one that is not a connection name, is "
+    "refused.",
     {"type": "string", "pattern": NAME_PATTERN, "examples": ["acme-prod"]},
     raises=(
         InvalidRequest,
@@ -66,7 +68,10 @@ def connections() -> Connections:
 
 
 def requested_connection() -> str | None:
-    """The connection named in ``X-Sfdc-Connection``, or None without the header."""
+    """The connection named in ``X-Sfdc-Connection``, or None without the header or with
+    ``jwt`` (the JWT identity, as in scopes: no connection may take that name); a header
+    that is not a connection name is a 400 before any scope is weighed (else a scoped
+    key's 403 would ask for a scope that cannot exist, such as ``proxy:*``)."""
     name = request.headers.get(CONNECTION_HEADER)
     if name is None:
         return None
@@ -77,7 +82,8 @@ def requested_connection() -> str | None:
             hint="Name a stored connection (GET /connections lists them), or leave the header "
             "out to use the JWT connection.",
         )
-    return name.strip()
+    name = check_name(name.strip())
+    return None if name == JWT else name
 
 
 _HEADER = object()

@@ -8,22 +8,24 @@ within ``sfdc.access.keyring.REVOCATION_DELAY``.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, ClassVar
 
 from flask import Blueprint, request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from sfdc.access.keys import ID_PATTERN, KEY_PATTERN
 from sfdc.access.scopes import GRAMMAR, KEYS, SCOPE_PATTERN
-from sfdc.access.store import KeyRecord, KeyStore
+from sfdc.access.store import KeyRecord, KeyStore, check_client
 from sfdc.errors import (
     ConnectionsNotEnabled,
     DatabaseUnavailable,
     InvalidRequest,
     UnknownKey,
 )
-from sfdc.orgs.records import NAME_PATTERN
+from sfdc.orgs.records import NAME_PATTERN, check_name
 from sfdc.telemetry import audit
 from sfdc.web.auth import keyring, require
 from sfdc.web.json_body import json_object
@@ -74,6 +76,33 @@ class KeyList(BaseModel):
     keys: list[KeyInfo]
 
 
+def _scope(scope: str) -> str:
+    if not re.fullmatch(SCOPE_PATTERN, scope):
+        raise InvalidRequest(f"'{scope[:80]}' is not a scope.", hint=f"Write scopes as {GRAMMAR}.")
+    return scope
+
+
+def _text(field: str, check: Callable[[str], str], *, optional: bool = False) -> BeforeValidator:
+    """A string field (or None, if ``optional``) checked by ``check``, which names what is
+    wrong: the model's own refusal could only repeat ``incomplete``. The schema states
+    the pattern."""
+
+    def read(value: Any) -> Any:
+        if optional and value is None:
+            return value
+        if not isinstance(value, str):
+            raise InvalidRequest(f"'{field}' must be a string.", hint=_BODY_HINT)
+        return check(value)
+
+    return BeforeValidator(read)
+
+
+def _scopes(value: Any) -> Any:
+    if isinstance(value, list) and not all(isinstance(scope, str) for scope in value):
+        raise InvalidRequest("'scopes' must be a list of strings.", hint=_BODY_HINT)
+    return value
+
+
 class KeyRequest(RequestBody):
     """The key to create."""
 
@@ -82,12 +111,23 @@ class KeyRequest(RequestBody):
         _BODY_HINT,
     )
 
-    client: Annotated[str, Field(strict=True, pattern=NAME_PATTERN)]
+    client: Annotated[
+        str, _text("client", check_client), Field(json_schema_extra={"pattern": NAME_PATTERN})
+    ]
     scopes: Annotated[
-        list[Annotated[str, Field(strict=True, pattern=SCOPE_PATTERN)]],
+        list[
+            Annotated[
+                str, _text("scopes", _scope), Field(json_schema_extra={"pattern": SCOPE_PATTERN})
+            ]
+        ],
+        BeforeValidator(_scopes),
         Field(min_length=1, max_length=100, description=f"Scopes: {GRAMMAR}."),
     ]
-    default_connection: Annotated[str | None, Field(strict=True, pattern=NAME_PATTERN)] = None
+    default_connection: Annotated[
+        str | None,
+        _text("default_connection", check_name, optional=True),
+        Field(json_schema_extra={"pattern": NAME_PATTERN}),
+    ] = None
 
 
 KEY_ID = Param("key_id", "path", "The key's id.", {"type": "string", "pattern": ID_PATTERN})

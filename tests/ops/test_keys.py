@@ -103,6 +103,19 @@ def test_mistakes_are_one_line_and_exit_1(env: dict[str, str]) -> None:
     assert "no API key with id" in unknown.stderr
 
 
+@pytest.mark.parametrize("odd", ["\udcff\udcfe", "abcdefghi\x00", ""])
+def test_an_id_no_key_can_have_is_an_unknown_key_not_a_traceback(
+    env: dict[str, str], odd: str
+) -> None:
+    """A shell passes bytes that are not UTF-8 as surrogates, which no database driver can
+    encode: the command must say there is no such key, in one line."""
+    for command in ("rotate", "revoke"):
+        answer = sfdc("keys", command, odd, env=env)
+        assert answer.exit_code == 1, answer.stderr
+        assert answer.stderr.startswith("error: There is no API key with id"), answer.stderr
+        assert answer.stdout == ""
+
+
 def test_without_a_database_the_cli_says_what_turns_it_on(seed_env: dict[str, str]) -> None:
     answer = sfdc("keys", "list", env=seed_env)
     assert answer.exit_code == 1

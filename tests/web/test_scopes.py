@@ -370,3 +370,93 @@ def test_only_a_key_that_manages_the_connection_gets_a_consent_link(
     managed = web.get(QUERY, headers=bearer(manager, "acme"))
     assert managed.status_code == 502
     assert "/connect/" in managed.json["connect_url"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("odd", ["%00", "%00abcdefghi", "abcdefghij%00", "%C3%A9" * 5, "a" * 300])
+def test_an_id_that_cannot_be_a_key_id_is_an_unknown_key(
+    org_settings: Settings, live_clock: FakeClock, odd: str
+) -> None:
+    """No such key, on every database: PostgreSQL refuses a NUL in a string outright, so
+    asking it answered 400 "the connections database refused a value" there and 404 on
+    SQLite."""
+    web = _instance(org_settings, live_clock)
+    for answer in (
+        web.delete(f"/keys/{odd}", headers=AUTH),
+        web.post(f"/keys/{odd}/rotate", headers=AUTH),
+    ):
+        assert answer.status_code == 404, answer.json
+        assert answer.json["error"] == "unknown_key"  # type: ignore[index]
+        assert answer.json["retryable"] is False  # type: ignore[index]
+
+
+def test_a_key_request_that_is_wrong_says_which_part_is_wrong(
+    org_settings: Settings, live_clock: FakeClock
+) -> None:
+    """Each of these answered the same "POST /keys needs a 'client' name and a list of
+    'scopes'", which a caller who sent both could not act on; the last three made a key
+    whose every call without X-Sfdc-Connection was refused (403, or 404 for 'jwt')."""
+    web = _instance(org_settings, live_clock)
+    wrong = [
+        ({"client": "etl", "scopes": ["PROXY:acme"]}, "'PROXY:acme' is not a scope."),
+        ({"client": "etl", "scopes": ["keys:acme"]}, "'keys:acme' is not a scope."),
+        (
+            {"client": "etl", "scopes": ["proxy:acme proxy:globex"]},
+            "'proxy:acme proxy:globex' is not a scope.",
+        ),
+        ({"client": "etl", "scopes": [5]}, "'scopes' must be a list of strings."),
+        ({"client": "<script>", "scopes": ["proxy:acme"]}, "'<script>' is not a client name."),
+        ({"client": 5, "scopes": ["proxy:acme"]}, "'client' must be a string."),
+        (
+            {"client": "etl", "scopes": ["proxy:acme"], "default_connection": "*"},
+            "'*' is not a connection name.",
+        ),
+        (
+            {"client": "etl", "scopes": ["proxy:acme"], "default_connection": "globex"},
+            "The default connection 'globex' is not one this key may call.",
+        ),
+        (
+            {"client": "etl", "scopes": ["connections:acme"], "default_connection": "acme"},
+            "The default connection 'acme' is not one this key may call.",
+        ),
+        (
+            {"client": "etl", "scopes": ["proxy:jwt"], "default_connection": "jwt"},
+            "'jwt' is the JWT identity, what a key without a default connection acts as.",
+        ),
+    ]
+    for body, problem in wrong:
+        answer = web.post("/keys", json=body, headers=AUTH)
+        assert answer.status_code == 400, (body, answer.json)
+        assert answer.json["error"] == "invalid_request"  # type: ignore[index]
+        assert answer.json["error_description"] == problem, body  # type: ignore[index]
+    assert web.get("/keys", headers=AUTH).json == {"keys": []}
+
+
+def test_a_connection_header_that_is_no_name_is_400_whatever_the_key(
+    org_settings: Settings, live_clock: FakeClock
+) -> None:
+    """A scoped key got 403 with a hint to ask for a scope that cannot exist ('proxy:*'
+    for the header '*', 'proxy:acme,globex' for two headers), the header echoed whole;
+    a full-access key got this 400."""
+    web = _instance(org_settings, live_clock)
+    key = new_key(web, "proxy:acme", "token:acme")
+    for header in ("*", "acme,globex", "acme globex", "x" * 3000):
+        for path in (QUERY, "/services/data/v60.0", "/token"):
+            answer = web.get(path, headers=bearer(key, header))
+            assert answer.status_code == 400, (header[:20], path, answer.json)
+            assert answer.json["error"] == "invalid_request"  # type: ignore[index]
+            assert "is not a connection name" in answer.json["error_description"]  # type: ignore[index]
+            assert len(answer.json["error_description"]) < 200  # type: ignore[index]
+
+
+def test_naming_jwt_in_the_header_is_the_jwt_identity(
+    org_settings: Settings, live_clock: FakeClock
+) -> None:
+    """A 403 for 'X-Sfdc-Connection: jwt' asked for 'proxy:jwt'; a key holding it then got
+    404 "There is no connection named 'jwt'" (no connection may take that name)."""
+    web = _instance(org_settings, live_clock)
+    key = new_key(web, "token:jwt")
+    assert web.get("/token", headers=bearer(key, "jwt")).status_code == 200
+    as_jwt = web.get(USERINFO, headers=bearer(key, "jwt"))
+    assert as_jwt.status_code == 200, as_jwt.json
+    assert as_jwt.json["preferred_username"] == USERNAME  # type: ignore[index]
+    refused(web.get(USERINFO, headers=bearer(new_key(web, "proxy:acme"), "jwt")), "proxy:jwt")
