@@ -11,6 +11,7 @@ May import: every core part (``sfdc.access``, ``sfdc.orgs`` and below, ``sfdc.cl
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 
 import requests
@@ -20,7 +21,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from sfdc.access.keyring import Keyring
 from sfdc.access.store import KeyStore
 from sfdc.clock import Clock, utc_now
-from sfdc.errors import ConsentRequired
+from sfdc.errors import ConsentRequired, InvalidRequest
 from sfdc.orgs.connections import Connections
 from sfdc.orgs.store import ConnectionStore
 from sfdc.settings.durations import human
@@ -54,11 +55,28 @@ __all__ = ["create_app", "routes", "start_background", "stop_background"]
 MAX_PROXIED_BODY = 64 * 1024 * 1024
 
 
+# A host name or address, with an optional port: what a router may report as the host
+# callers used (``Host``, or ``X-Forwarded-Host`` through ProxyFix).
+_HOST = re.compile(
+    r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,252})|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?"
+)
+
+
 def _start_request() -> None:
-    """Tag this request's log lines: CF's router id when present, else a fresh one."""
+    """Tag this request's log lines: CF's router id when present, else a fresh one; and
+    refuse an address that is not one, before any work."""
     # From the environ: request.headers.get builds and discards a KeyError per absent header.
     given = logs.clean_request_id(request.environ.get("HTTP_X_VCAP_REQUEST_ID"))
     logs.REQUEST_ID.set(given or uuid.uuid4().hex)
+    # The scheme and host callers used become this service's address in the links it
+    # answers with (connect URLs, rewritten Salesforce links): only http(s) and a host.
+    if request.scheme not in ("http", "https") or not _HOST.fullmatch(request.host):
+        raise InvalidRequest(
+            "The request's scheme or host is not http(s) and a host name with an optional "
+            "port (as sent in Host, or by a router in X-Forwarded-Proto / X-Forwarded-Host).",
+            hint="Send a plain Host header; behind a router, let it set X-Forwarded-Proto and "
+            "X-Forwarded-Host (or set SFDC_PUBLIC_URL).",
+        )
 
 
 def _finish_response(response: Response) -> Response:

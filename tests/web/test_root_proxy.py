@@ -38,6 +38,12 @@ def service(app: Flask, serve: Serve) -> str:
     return serve(app)
 
 
+def _usage(emulator: Any) -> int:
+    """How many API calls the emulator has answered."""
+    used: int = requests.get(f"{emulator.url}/_emulator/stats", timeout=5).json()["api_usage"]
+    return used
+
+
 def _seen(emulator: Any) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = requests.get(
         f"{emulator.url}/_emulator/credentials-seen", timeout=5
@@ -186,6 +192,28 @@ def test_the_routers_forwarded_headers_give_the_public_url(service: str) -> None
         f"{service}/services/apexrest/moved", headers=routed, timeout=10, allow_redirects=False
     )
     assert moved.headers["Location"] == "https://sfdc.apps.example.com/services/apexrest/echo"
+
+
+@pytest.mark.parametrize(
+    ("header", "value"),
+    [
+        ("X-Forwarded-Proto", "javascript"),
+        ("X-Forwarded-Host", "evil.example.com/path"),
+        ("X-Forwarded-Host", "user@evil.example.com"),
+        ("X-Forwarded-Host", "host.example.com:99999999"),
+    ],
+)
+def test_an_address_that_is_not_one_is_refused_before_salesforce(
+    service: str, emulator: Any, header: str, value: str
+) -> None:
+    requests.get(f"{service}{V}", headers=BEARER, timeout=10).raise_for_status()  # a token
+    before = _usage(emulator)
+    answer = requests.get(f"{service}{V}", headers={**BEARER, header: value}, timeout=10)
+    assert answer.status_code == 400
+    assert answer.json()["error"] == "invalid_request"
+    assert "X-Forwarded-Host" in answer.json()["error_description"]
+    assert value not in answer.text  # the caller's value is not echoed into the answer
+    assert _usage(emulator) == before  # nothing reached Salesforce
 
 
 @pytest.mark.parametrize(
