@@ -44,7 +44,8 @@ from sfdc.salesforce.oauth import AUTHORIZE_PATH, OAuthClient, TokenResponse
 from sfdc.salesforce.refusals import grant_refusal
 from sfdc.salesforce.transport import Transport
 from sfdc.settings.hosts import is_loopback, is_salesforce_host
-from sfdc.settings.settings import Settings, login_url
+from sfdc.settings.logins import login_url
+from sfdc.settings.settings import Settings
 from sfdc.telemetry import audit
 from sfdc.tokens import identity
 from sfdc.tokens.exchange import Exchange

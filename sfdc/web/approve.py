@@ -25,7 +25,8 @@ from sfdc.errors import (
     StateUnreadable,
     StateUsed,
 )
-from sfdc.web.connections import StoredConnection, wants_json
+from sfdc.web.connection_models import StoredConnection
+from sfdc.web.connections import wants_json
 from sfdc.web.extension import connections
 from sfdc.web.spec import Param, documented
 

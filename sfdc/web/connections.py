@@ -9,8 +9,7 @@ application/json``).
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import (
@@ -22,7 +21,6 @@ from flask import (
     request,
     url_for,
 )
-from pydantic import AnyUrl, BaseModel, ConfigDict, Field
 
 from sfdc.access.scopes import CONNECTIONS, granted
 from sfdc.errors import (
@@ -46,10 +44,17 @@ from sfdc.errors import (
     UnknownConnection,
     UserMismatch,
 )
-from sfdc.orgs.records import CONNECTED, NAME_PATTERN, NEEDS_CONSENT, check_name
+from sfdc.orgs.records import NAME_PATTERN, check_name
 from sfdc.telemetry import audit
 from sfdc.web.auth import caller, may, require
 from sfdc.web.connect_request import ConnectRequest, connect_request
+from sfdc.web.connection_models import (
+    Connected,
+    ConnectionList,
+    ConnectLink,
+    DeletedConnection,
+    StoredConnection,
+)
 from sfdc.web.extension import UPSTREAM, connections, token_service
 from sfdc.web.spec import Param, documented
 
@@ -67,112 +72,6 @@ def callback_url() -> str:
     """SFDC_CALLBACK_URL, else this service's own callback as the caller reached it."""
     configured = token_service().settings.callback_url
     return configured or url_for("connections.callback", _external=True)
-
-
-class ConnectLink(BaseModel):
-    """A single-use link for a person to open in a browser and choose Allow."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: str
-    connect_url: Annotated[
-        AnyUrl,
-        Field(
-            description="This service's page `/connect/<nonce>`: it names the client that "
-            "asked and what will be bound, and goes on to Salesforce."
-        ),
-    ]
-    login_url: AnyUrl
-    scopes: str
-    callback_url: Annotated[
-        AnyUrl,
-        Field(
-            description="Where Salesforce sends the browser back (`/oauth/callback`); must be "
-            "the connected app's Callback URL."
-        ),
-    ]
-    expires_at: Annotated[datetime, Field(description="The link works once, until then.")]
-    authorize_url: Annotated[
-        AnyUrl,
-        Field(
-            description="Salesforce's authorize URL, with a signed `state` and a PKCE "
-            "challenge: where `connect_url`'s button goes (for scripts that skip the page)."
-        ),
-    ]
-
-
-class StoredConnection(BaseModel):
-    """A connected org, as stored: who it acts as and its state. Never a token."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    name: Annotated[str, Field(examples=["acme-prod"])]
-    status: Annotated[
-        str,
-        Field(
-            description="`needs_consent`: Salesforce refused the refresh token; a person must "
-            "connect it again.",
-            json_schema_extra={"enum": [CONNECTED, NEEDS_CONSENT]},
-        ),
-    ]
-    status_reason: Annotated[
-        str | None, Field(description="Why it needs consent (Salesforce's words), else null.")
-    ]
-    login_url: AnyUrl
-    instance_url: AnyUrl
-    identity_url: AnyUrl
-    username: str
-    user_id: str
-    org_id: str
-    scopes: Annotated[str, Field(examples=["api refresh_token"])]
-    connected_at: datetime
-    refreshed_at: datetime | None
-    access_token_expires_at: datetime | None
-    created_by: Annotated[
-        str | None,
-        Field(description="The client whose connect link made this binding (null if unknown)."),
-    ]
-
-
-class ConnectionList(BaseModel):
-    """One page of stored connections, in name order, without tokens."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    connections: list[StoredConnection]
-    next: Annotated[
-        str | None,
-        Field(
-            description='The next page\'s path (as in the `Link: <...>; rel="next"` header), '
-            "or null on the last page.",
-            examples=["/connections?limit=100&after=acme-prod"],
-        ),
-    ] = None
-
-
-class DeletedConnection(BaseModel):
-    """A deleted connection, and whether its refresh token was revoked."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    deleted: Annotated[str, Field(description="The connection's name.")]
-    revoked: Annotated[
-        bool | None,
-        Field(
-            description="true: the refresh token was revoked at Salesforce; false: Salesforce "
-            "no longer knew it; null: it could not be opened with `SFDC_ENCRYPTION_KEY`, so "
-            "revoke it in Salesforce."
-        ),
-    ]
-    message: str
-
-
-class Connected(BaseModel):
-    """The connection the callback stored."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    connected: StoredConnection
 
 
 _MANAGING = (ConnectionsNotEnabled, DatabaseUnavailable)
