@@ -1,8 +1,9 @@
 """Where the shared services live: ``app.extensions``, not module globals.
 
-``token_source()`` is what ``/token``, ``/connection`` and ``/api`` use: the
-JWT connection, or the stored connection named in the ``X-Sfdc-Connection``
-header.
+``token_source(name)`` is what ``/token``, ``/connection`` and the proxy use:
+the JWT connection, or a stored connection; which one a request acts as is
+``sfdc.web.auth.target``'s to say (the ``X-Sfdc-Connection`` header, read by
+``requested_connection``, else the key's default connection).
 """
 
 from __future__ import annotations
@@ -86,15 +87,8 @@ def requested_connection() -> str | None:
     return None if name == JWT else name
 
 
-_HEADER = object()
-
-
-def token_source(name: str | object | None = _HEADER) -> TokenService | ConnectionTokens:
-    """The JWT connection (``name`` None), or the stored connection ``name``; by default
-    the one the caller names in ``X-Sfdc-Connection``."""
-    if name is _HEADER:
-        name = requested_connection()
+def token_source(name: str | None) -> TokenService | ConnectionTokens:
+    """The JWT connection (``name`` None), or the stored connection ``name``."""
     if name is None:
         return token_service()
-    assert isinstance(name, str)
     return connections().source(name)
